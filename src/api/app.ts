@@ -1,0 +1,171 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify'
+import type { ComputeApi } from '../compute/api.js'
+import { newRequestId, type RequestContext } from '../shared/context.js'
+import { NovaError } from '../shared/errors.js'
+import type { Logger } from '../shared/logger.js'
+import { noauth2Context, Unauthorized } from './auth.js'
+import { faultBody, pyRepr } from './faults.js'
+import { type ApiVersion, requestedVersion, VersionNotSupported } from './microversion.js'
+import { flavorRoutes } from './routes/flavors.js'
+import { serverRoutes } from './routes/servers.js'
+import { versionRoutes } from './routes/versions.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext
+    apiVersion: ApiVersion
+    requestId: string
+  }
+}
+
+export interface ApiAppOptions {
+  readonly compute: ComputeApi
+  readonly log: Logger
+  readonly authStrategy: 'noauth2' | 'keystone'
+  readonly maxLimit: number
+  /** Public base URL for links; by default the request's own Host. */
+  readonly publicEndpoint?: string
+}
+
+/** The URL prefixes every compute route is served under: Nova accepts an optional project id. */
+export const COMPUTE_PREFIXES = ['/v2.1', '/v2.1/:project_id'] as const
+
+const UNVERSIONED = new Set(['/', '/v2.1', '/v2.1/'])
+
+/** The compute API (osapi_compute): Nova's v2.1 routes, headers, errors and microversions. */
+export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.log.child({ service: 'nova-api' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true },
+    },
+    schemaErrorFormatter: (errors, dataVar) => {
+      const e = errors[0]
+      const path = e?.instancePath ? e.instancePath.split('/').filter(Boolean) : []
+      const field = path.at(-1) ?? dataVar
+      let message = e?.message ?? 'invalid'
+      if (e?.keyword === 'required')
+        message = `'${(e.params as { missingProperty: string }).missingProperty}' is a required property`
+      if (e?.keyword === 'additionalProperties') {
+        message = `Additional properties are not allowed ('${(e.params as { additionalProperty: string }).additionalProperty}' was unexpected)`
+      }
+      const err = new Error(
+        `Invalid input for field/attribute ${field}. Value: ${pyRepr((e as { data?: unknown } | undefined)?.data)}. ${message}`,
+      )
+      return err
+    },
+  })
+  const baseUrl = (host: string | undefined) => options.publicEndpoint ?? `http://${host ?? '127.0.0.1:8774'}`
+
+  app.decorateRequest('ctx', null as unknown as RequestContext)
+  app.decorateRequest('apiVersion', null as unknown as ApiVersion)
+  app.decorateRequest('requestId', '')
+
+  // Nova parses any body as JSON whatever its content type; a malformed one is a 400.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body)
+    if (text.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(text))
+    } catch {
+      done(Object.assign(new Error('Malformed request body'), { statusCode: 400 }), undefined)
+    }
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.requestId = newRequestId()
+    reply.header('x-openstack-request-id', request.requestId)
+    reply.header('x-compute-request-id', request.requestId)
+    const path = request.url.split('?', 1)[0]!
+    if (UNVERSIONED.has(path)) return
+    request.apiVersion = requestedVersion(request.headers)
+    const v = request.apiVersion.toString()
+    reply.header('openstack-api-version', `compute ${v}`)
+    reply.header('x-openstack-nova-api-version', v)
+    reply.header('vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version')
+    const incoming = request.headers['x-openstack-request-id']
+    const globalId = typeof incoming === 'string' && /^req-[0-9a-f-]{36}$/.test(incoming) ? incoming : null
+    request.ctx = noauth2Context(request, request.requestId, globalId)
+    const urlProject = /^\/v2\.1\/([^/]+)\/(servers|flavors)/.exec(path)?.[1]
+    if (urlProject && urlProject !== request.ctx.projectId && !request.ctx.isAdmin) {
+      throw new NovaBadRequest(
+        `Malformed request URL: URL's project_id '${urlProject}' doesn't match Context's project_id '${request.ctx.projectId}'`,
+      )
+    }
+  })
+
+  // One line per request, as nova-api's access log: method, path, status, time, request id.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        request_id: request.requestId,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      `${request.method} ${request.url}`,
+    )
+  })
+
+  app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof Unauthorized) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Keystone uri="http://127.0.0.1:5000/"')
+        .send({ error: { code: 401, title: 'Unauthorized', message: error.message } })
+    }
+    if (error instanceof VersionNotSupported) {
+      return reply
+        .code(error.message.startsWith('API Version String') ? 400 : 406)
+        .send(faultBody(error.message.startsWith('API Version String') ? 400 : 406, error.message))
+    }
+    if (error instanceof NovaError) {
+      const code = Math.min(error.code, 500)
+      if (code === 500) request.log.error({ err: error, request_id: request.requestId }, 'request failed')
+      return reply.code(code).send(faultBody(code, error.message))
+    }
+    const status = (error as FastifyError).statusCode
+    if ((error as FastifyError).validation || (status && status >= 400 && status < 500)) {
+      return reply.code(status ?? 400).send(faultBody(status ?? 400, error.message))
+    }
+    request.log.error({ err: error, request_id: request.requestId }, 'unexpected error')
+    return reply
+      .code(500)
+      .send(
+        faultBody(
+          500,
+          'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.',
+        ),
+      )
+  })
+
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(faultBody(404, 'The resource could not be found.'))
+  })
+
+  versionRoutes(app, baseUrl)
+  for (const prefix of COMPUTE_PREFIXES) {
+    void app.register(
+      async (scope) => {
+        serverRoutes(scope, options.compute, baseUrl, options.maxLimit)
+        flavorRoutes(scope, options.compute, baseUrl)
+      },
+      { prefix },
+    )
+  }
+  return app
+}
+
+/** A 400 raised by the HTTP layer itself. */
+export class NovaBadRequest extends NovaError {
+  override readonly code = 400
+}

@@ -1,0 +1,291 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { ComputeApi, ServerRecord } from '../../compute/api.js'
+import { statusFromState } from '../../objects/states.js'
+import { Invalid } from '../../shared/errors.js'
+import { pyRepr } from '../faults.js'
+import { serverDetail, serverSummary } from '../views/servers.js'
+
+const createSchema = {
+  type: 'object',
+  required: ['server'],
+  properties: {
+    server: {
+      type: 'object',
+      required: ['name', 'flavorRef'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255 },
+        imageRef: { type: 'string' },
+        flavorRef: { type: ['string', 'integer'], minLength: 1 },
+        networks: {},
+        min_count: { type: ['integer', 'string'] },
+        max_count: { type: ['integer', 'string'] },
+        availability_zone: { type: 'string', minLength: 1, maxLength: 255 },
+        key_name: { type: 'string', minLength: 1, maxLength: 255 },
+        user_data: { type: 'string', maxLength: 65535 },
+        metadata: {
+          type: 'object',
+          maxProperties: 128,
+          additionalProperties: { type: 'string', maxLength: 255 },
+        },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        accessIPv4: { type: 'string' },
+        accessIPv6: { type: 'string' },
+        config_drive: { type: ['boolean', 'string'] },
+        security_groups: { type: 'array' },
+        block_device_mapping_v2: { type: 'array' },
+        adminPass: { type: 'string' },
+        'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+        return_reservation_id: { type: ['boolean', 'string'] },
+        tags: { type: 'array', items: { type: 'string' } },
+        hostname: { type: 'string' },
+        host: { type: 'string' },
+        hypervisor_hostname: { type: 'string' },
+        personality: { type: 'array' },
+        trusted_image_certificates: { type: ['array', 'null'] },
+      },
+      additionalProperties: false,
+    },
+    'os:scheduler_hints': { type: 'object' },
+    'OS-SCH-HNT:scheduler_hints': { type: 'object' },
+  },
+  additionalProperties: false,
+} as const
+
+interface CreateBody {
+  server: {
+    name: string
+    imageRef?: string
+    flavorRef: string | number
+    networks?: unknown
+    min_count?: number | string
+    max_count?: number | string
+    availability_zone?: string
+    key_name?: string
+    user_data?: string
+    metadata?: Record<string, string>
+    description?: string | null
+    accessIPv4?: string
+    accessIPv6?: string
+    config_drive?: boolean | string
+    return_reservation_id?: boolean | string
+  }
+  'os:scheduler_hints'?: Record<string, unknown>
+  'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown>
+}
+
+type ServersQuery = Record<string, string | string[] | undefined>
+
+/** `/servers`: create, list, show, delete. */
+export function serverRoutes(
+  app: FastifyInstance,
+  compute: ComputeApi,
+  baseUrl: (host: string | undefined) => string,
+  maxLimit: number,
+): void {
+  app.post<{ Body: CreateBody }>('/servers', { schema: { body: createSchema } }, async (request, reply) => {
+    const body = request.body
+    const s = body.server
+    const v = request.apiVersion
+    checkNetworks(s.networks, v.atLeast('2.37'))
+    const minCount = countParam('min_count', s.min_count ?? 1)
+    const maxCount = countParam('max_count', s.max_count ?? minCount)
+    if (s.description !== undefined && !v.atLeast('2.19')) {
+      throw new Invalid(
+        `Invalid input for field/attribute server. Value: ${pyRepr(s)}. Additional properties are not allowed ('description' was unexpected)`,
+      )
+    }
+    const result = await compute.create(request.ctx, {
+      name: s.name,
+      flavorRef: String(s.flavorRef),
+      imageRef: s.imageRef ?? '',
+      minCount,
+      maxCount,
+      availabilityZone: s.availability_zone ?? null,
+      keyName: s.key_name ?? null,
+      userData: s.user_data ?? null,
+      metadata: s.metadata ?? {},
+      description: s.description ?? null,
+      accessIPv4: s.accessIPv4 ?? null,
+      accessIPv6: s.accessIPv6 ?? null,
+      configDrive: s.config_drive === undefined ? null : String(s.config_drive) === 'true' ? 'True' : '',
+      schedulerHints: body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {},
+    })
+    if (s.return_reservation_id === true || s.return_reservation_id === 'true') {
+      return reply.code(202).send({ reservation_id: result.reservationId })
+    }
+    const first = result.instances[0]!
+    const base = baseUrl(request.headers.host)
+    reply.header('location', `${base}/v2.1/servers/${first.uuid}`)
+    return reply.code(202).send({
+      server: {
+        id: first.uuid,
+        links: serverSummary({ uuid: first.uuid, display_name: first.display_name } as ServerRecord, base)
+          .links,
+        'OS-DCF:diskConfig': 'MANUAL',
+        security_groups: [{ name: 'default' }],
+        adminPass: adminPassword(),
+      },
+    })
+  })
+
+  const list = async (request: FastifyRequest<{ Querystring: ServersQuery }>, detail: boolean) => {
+    const q = request.query
+    const ctx = request.ctx
+    const allTenants = ctx.isAdmin && truthy(one(q.all_tenants))
+    let servers = await compute.list(ctx, {
+      allTenants,
+      projectId: ctx.isAdmin ? (one(q.project_id) ?? one(q.tenant_id)) : undefined,
+    })
+    servers = filterServers(servers, q, ctx.isAdmin)
+    const { page, nextMarker } = paginate(servers, q, maxLimit)
+    const base = baseUrl(request.headers.host)
+    const links = nextMarker
+      ? {
+          servers_links: [
+            {
+              rel: 'next',
+              href: `${base}/v2.1/servers${detail ? '/detail' : ''}?limit=${one(q.limit)}&marker=${nextMarker}`,
+            },
+          ],
+        }
+      : {}
+    if (!detail) return { servers: page.map((s) => serverSummary(s, base)), ...links }
+    const hostStatus =
+      request.apiVersion.atLeast('2.16') && ctx.isAdmin
+        ? await compute.hostStatus([...new Set(page.map((s) => s.host).filter((h): h is string => !!h))])
+        : undefined
+    return {
+      servers: page.map((s) =>
+        serverDetail(s, { baseUrl: base, version: request.apiVersion, ctx, hostStatus }),
+      ),
+      ...links,
+    }
+  }
+  app.get<{ Querystring: ServersQuery }>('/servers', (request) => list(request, false))
+  app.get<{ Querystring: ServersQuery }>('/servers/detail', (request) => list(request, true))
+
+  app.get<{ Params: { server_id: string } }>('/servers/:server_id', async (request) => {
+    const ctx = request.ctx
+    const server = await compute.get(ctx, request.params.server_id)
+    const hostStatus =
+      request.apiVersion.atLeast('2.16') && ctx.isAdmin && server.host
+        ? await compute.hostStatus([server.host])
+        : undefined
+    return {
+      server: serverDetail(server, {
+        baseUrl: baseUrl(request.headers.host),
+        version: request.apiVersion,
+        ctx,
+        hostStatus,
+      }),
+    }
+  })
+
+  app.delete<{ Params: { server_id: string } }>('/servers/:server_id', async (request, reply) => {
+    await compute.delete(request.ctx, request.params.server_id)
+    return reply.code(204).send()
+  })
+}
+
+/** `networks`: from 2.37 required, `"auto"`, `"none"` or a list; before 2.37 a list if given. */
+function checkNetworks(networks: unknown, atLeast237: boolean): void {
+  if (networks === undefined) {
+    if (atLeast237) {
+      throw new Invalid(
+        "Invalid input for field/attribute server. Value: {...}. 'networks' is a required property",
+      )
+    }
+    return
+  }
+  if (Array.isArray(networks)) {
+    for (const n of networks) {
+      if (typeof n !== 'object' || n === null) {
+        throw new Invalid(
+          `Invalid input for field/attribute networks. Value: ${pyRepr(networks)}. ${pyRepr(n)} is not of type 'object'`,
+        )
+      }
+    }
+    return
+  }
+  if (atLeast237 && (networks === 'auto' || networks === 'none')) return
+  const expected = atLeast237 ? 'is not valid under any of the given schemas' : "is not of type 'array'"
+  throw new Invalid(
+    `Invalid input for field/attribute networks. Value: ${String(networks)}. ${pyRepr(networks)} ${expected}`,
+  )
+}
+
+function countParam(name: string, value: number | string): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Invalid(
+      `Invalid input for field/attribute ${name}. Value: ${value}. ${pyRepr(value)} is less than the minimum of 1`,
+    )
+  }
+  if (n > 1000)
+    throw new Invalid(`Invalid input for field/attribute ${name}. Value: ${value}. Maximum is 1000`)
+  return n
+}
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.at(-1) : v
+}
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && !/^(0|false|f|no|n|off)$/i.test(v)
+}
+
+/** The list filters users reach for: name (a regex), status, host (admin), reservation_id, flavor, image. */
+function filterServers(servers: ServerRecord[], q: ServersQuery, isAdmin: boolean): ServerRecord[] {
+  let out = servers
+  const name = one(q.name)
+  if (name) {
+    let re: RegExp
+    try {
+      re = new RegExp(name)
+    } catch {
+      throw new Invalid(`Invalid regular expression for name filter: ${name}`)
+    }
+    out = out.filter((s) => re.test(s.display_name ?? ''))
+  }
+  const status = one(q.status)?.toUpperCase()
+  if (status) out = out.filter((s) => statusFromState(s.vm_state, s.task_state) === status)
+  const host = one(q.host)
+  if (host && isAdmin) out = out.filter((s) => s.host === host)
+  const reservation = one(q.reservation_id)
+  if (reservation) out = out.filter((s) => s.reservation_id === reservation)
+  const flavor = one(q.flavor)
+  if (flavor) out = out.filter((s) => s.flavor.flavorid === flavor)
+  const image = one(q.image)
+  if (image) out = out.filter((s) => s.image_ref === image)
+  return out
+}
+
+function paginate(servers: ServerRecord[], q: ServersQuery, maxLimit: number) {
+  const limitText = one(q.limit)
+  let limit = maxLimit
+  if (limitText !== undefined) {
+    if (!/^\d+$/.test(limitText)) throw new Invalid(`limit param must be an integer`)
+    limit = Math.min(Number(limitText), maxLimit)
+  }
+  let start = 0
+  const marker = one(q.marker)
+  if (marker) {
+    const i = servers.findIndex((s) => s.uuid === marker)
+    if (i < 0) throw new Invalid(`marker [${marker}] not found`)
+    start = i + 1
+  }
+  const page = servers.slice(start, start + limit)
+  const nextMarker =
+    limitText !== undefined && page.length === limit && start + limit < servers.length
+      ? page.at(-1)!.uuid
+      : undefined
+  return { page, nextMarker }
+}
+
+/** A random admin password, as Nova generates one when none is given. */
+function adminPassword(): string {
+  const chars = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+  let out = ''
+  for (let i = 0; i < 12; i++) out += chars[Math.floor(Math.random() * chars.length)]
+  return out
+}

@@ -1,0 +1,249 @@
+import type { FastifyInstance } from 'fastify'
+import { buildComputeApp } from '../api/app.js'
+import { ComputeApi } from '../compute/api.js'
+import { ComputeManager } from '../compute/manager.js'
+import { COMPUTE_RPC_VERSION, COMPUTE_TOPIC, ComputeClient } from '../compute/rpcapi.js'
+import { ComputeTaskManager, ConductorManager } from '../conductor/manager.js'
+import {
+  COMPUTE_TASK_NAMESPACE,
+  COMPUTE_TASK_RPC_VERSION,
+  CONDUCTOR_RPC_VERSION,
+  CONDUCTOR_TOPIC,
+  ComputeTaskClient,
+  ConductorClient,
+} from '../conductor/rpcapi.js'
+import type { CellStore } from '../db/cell/cell-store.js'
+import { SchedulerManager } from '../scheduler/manager.js'
+import { SCHEDULER_RPC_VERSION, SCHEDULER_TOPIC, SchedulerClient } from '../scheduler/rpcapi.js'
+import { SERVICE_VERSION, Service, type ServiceReporter } from '../service/service.js'
+import { adminContext } from '../shared/context.js'
+import type { VirtDriver } from '../virt/driver.js'
+import { FakeDriver } from '../virt/fake/fake-driver.js'
+import type { Runtime } from './runtime.js'
+
+/** Nova's `long_rpc_timeout`: select_destinations may legitimately take long on a big cloud. */
+const LONG_RPC_TIMEOUT_S = 1800
+
+/** Services holding the cell database report their heartbeat straight into it. */
+function directReporter(cell: CellStore, host: string, binary: string, topic: string): ServiceReporter {
+  return {
+    register: async () =>
+      (await cell.getOrCreateService({ host, binary, topic, version: SERVICE_VERSION })).id,
+    report: async (id) => {
+      await cell.reportServiceState(id)
+    },
+  }
+}
+
+export async function startConductor(rt: Runtime): Promise<Service> {
+  const { config } = rt
+  const log = rt.log.child({ service: 'nova-conductor', host: config.host })
+  const rpc = rt.rpc()
+  const cell = rt.cellStore()
+  const api = rt.apiStore()
+  const cellMapping = await rt.cellMapping()
+  const service = new Service(
+    'nova-conductor',
+    config.host,
+    directReporter(cell, config.host, 'nova-conductor', CONDUCTOR_TOPIC),
+    config.report_interval,
+    log,
+  )
+  const base = new ConductorManager(cell, api)
+  const tasks = new ComputeTaskManager(
+    api,
+    cell,
+    cellMapping,
+    new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
+    new ComputeClient(rpc),
+    log,
+  )
+  service.addSubscription(
+    await rpc.serve({ topic: CONDUCTOR_TOPIC, server: config.host }, [
+      { version: CONDUCTOR_RPC_VERSION, endpoint: base },
+      { version: COMPUTE_TASK_RPC_VERSION, namespace: COMPUTE_TASK_NAMESPACE, endpoint: tasks },
+    ]),
+  )
+  await service.start()
+  rt.onClose(() => service.stop())
+  log.info('nova-conductor started')
+  return service
+}
+
+export async function startScheduler(rt: Runtime): Promise<Service> {
+  const { config } = rt
+  const log = rt.log.child({ service: 'nova-scheduler', host: config.host })
+  const cell = rt.cellStore()
+  const cellMapping = await rt.cellMapping()
+  const manager = new SchedulerManager(
+    cell,
+    {
+      cellUuid: cellMapping.uuid,
+      serviceDownTimeS: config.service_down_time,
+      maxAttempts: config.scheduler.max_attempts,
+      hostSubsetSize: config.filter_scheduler.host_subset_size,
+      shuffleBestSameWeighedHosts: config.filter_scheduler.shuffle_best_same_weighed_hosts,
+      ramWeightMultiplier: config.filter_scheduler.ram_weight_multiplier,
+    },
+    config.filter_scheduler.enabled_filters,
+    log,
+  )
+  const service = new Service(
+    'nova-scheduler',
+    config.host,
+    directReporter(cell, config.host, 'nova-scheduler', SCHEDULER_TOPIC),
+    config.report_interval,
+    log,
+  )
+  service.addSubscription(
+    await rt
+      .rpc()
+      .serve({ topic: SCHEDULER_TOPIC, server: config.host }, [
+        { version: SCHEDULER_RPC_VERSION, endpoint: manager },
+      ]),
+  )
+  await service.start()
+  rt.onClose(() => service.stop())
+  log.info('nova-scheduler started')
+  return service
+}
+
+export function createDriver(rt: Runtime): VirtDriver {
+  const { config } = rt
+  const name = config.compute_driver.toLowerCase()
+  if (name === 'fake.fakedriver' || name === 'fake') {
+    return new FakeDriver({
+      vcpus: config.fake.vcpus,
+      memory_mb: config.fake.memory_mb,
+      local_gb: config.fake.local_gb,
+      spawnDelayS: config.fake.spawn_delay,
+      failBuild: config.fake.fail_build,
+    })
+  }
+  throw new Error(`Unknown compute_driver '${config.compute_driver}' (available: fake.FakeDriver)`)
+}
+
+/**
+ * A compute host. `host` overrides the config's, so one process can run many fake hosts (each
+ * still with its own `compute.<host>` queue) for scale tests.
+ */
+export async function startCompute(
+  rt: Runtime,
+  options: { host?: string; driver?: VirtDriver } = {},
+): Promise<Service> {
+  const { config } = rt
+  const host = options.host ?? config.host
+  const log = rt.log.child({ service: 'nova-compute', host })
+  const rpc = rt.rpc()
+  const conductor = new ConductorClient(rpc)
+  const driver = options.driver ?? createDriver(rt)
+  await driver.init(host)
+  const manager = new ComputeManager(
+    driver,
+    conductor,
+    new ComputeTaskClient(rpc),
+    {
+      host,
+      maxConcurrentBuilds: config.max_concurrent_builds,
+      allocationRatios: {
+        cpu: config.cpu_allocation_ratio,
+        ram: config.ram_allocation_ratio,
+        disk: config.disk_allocation_ratio,
+      },
+      reserved: {
+        vcpus: config.reserved_host_cpus,
+        memoryMb: config.reserved_host_memory_mb,
+        diskGb: Math.ceil(config.reserved_host_disk_mb / 1024),
+      },
+    },
+    log,
+  )
+  const ctx = adminContext()
+  const reporter: ServiceReporter = {
+    register: async () => {
+      // Like nova-compute, wait for the conductor rather than fail when started first.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const s = await conductor.serviceGetOrCreate(ctx, {
+            host,
+            binary: 'nova-compute',
+            topic: COMPUTE_TOPIC,
+            version: SERVICE_VERSION,
+          })
+          return s.id
+        } catch (err) {
+          if ((err as Error).name !== 'MessagingTimeout' && (err as Error).name !== 'MessagingUnavailable')
+            throw err
+          log.warn({ attempt }, 'Waiting for the conductor to answer before registering')
+        }
+      }
+    },
+    report: async (id) => {
+      await conductor.serviceReportState(ctx, id)
+    },
+  }
+  const service = new Service('nova-compute', host, reporter, config.report_interval, log)
+  service.addSubscription(
+    await rpc.serve({ topic: COMPUTE_TOPIC, server: host }, [
+      { version: COMPUTE_RPC_VERSION, endpoint: manager },
+    ]),
+  )
+  await service.start()
+  const serviceId = service.serviceId!
+  await manager.initHost()
+  await manager.updateAvailableResource(serviceId)
+  service.addTask('update_available_resource', config.update_resources_interval, () =>
+    manager.updateAvailableResource(serviceId),
+  )
+  rt.onClose(async () => {
+    await service.stop()
+  })
+  log.info('nova-compute started')
+  return service
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance
+  readonly url: string
+}
+
+export async function startApi(
+  rt: Runtime,
+  listen: { host?: string; port?: number } = {},
+): Promise<ApiServer> {
+  const { config } = rt
+  const log = rt.log.child({ host: config.host })
+  const rpc = rt.rpc()
+  const cell = rt.cellStore()
+  const compute = new ComputeApi(
+    rt.apiStore(),
+    cell,
+    new ComputeTaskClient(rpc),
+    new ComputeClient(rpc),
+    { serviceDownTimeS: config.service_down_time, defaultAvailabilityZone: config.default_availability_zone },
+    log,
+  )
+  const app = buildComputeApp({
+    compute,
+    log,
+    authStrategy: config.api.auth_strategy,
+    maxLimit: config.api.max_limit,
+  })
+  const address = await app.listen({
+    host: listen.host ?? config.osapi_compute_listen,
+    port: listen.port ?? config.osapi_compute_listen_port,
+  })
+  const service = new Service(
+    'nova-osapi_compute',
+    config.host,
+    directReporter(cell, config.host, 'nova-osapi_compute', 'osapi_compute'),
+    config.report_interval,
+    log.child({ service: 'nova-api' }),
+  )
+  await service.start()
+  rt.onClose(async () => {
+    await service.stop()
+    await app.close()
+  })
+  return { app, url: address }
+}

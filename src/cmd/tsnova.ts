@@ -1,0 +1,86 @@
+import { Command } from 'commander'
+import { type Config, loadConfig } from '../config/config.js'
+import { createLogger } from '../shared/logger.js'
+import { apiDbSync, dbSync } from './manage.js'
+import { Runtime } from './runtime.js'
+import { startApi, startCompute, startConductor, startScheduler } from './services.js'
+
+type Starter = (rt: Runtime) => Promise<void>
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+/** Run services until SIGTERM/SIGINT, then close them cleanly. */
+async function run(
+  configFiles: string[],
+  name: string,
+  start: Starter,
+  overrides: Record<string, Record<string, string>> = {},
+) {
+  const config: Config = loadConfig(configFiles, overrides)
+  const log = createLogger({ debug: config.debug, name })
+  const rt = new Runtime(config, log)
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    await rt.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+  try {
+    await start(rt)
+  } catch (err) {
+    log.fatal({ err }, `${name} failed to start`)
+    await rt.close()
+    process.exit(1)
+  }
+}
+
+const program = new Command('tsnova').description('OpenStack Nova compute control plane in TypeScript')
+
+program
+  .command('all-in-one')
+  .description('every service in one process: in-process transport, SQLite, the fake driver')
+  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+  .action(async (opts: { configFile: string[] }) => {
+    const started = Date.now()
+    await run(opts.configFile, 'tsnova', async (rt) => {
+      await apiDbSync(rt.config)
+      await dbSync(rt.config)
+      await startConductor(rt)
+      await startScheduler(rt)
+      await startCompute(rt)
+      const api = await startApi(rt)
+      const ms = Date.now() - started
+      console.log(
+        `tsnova all-in-one ready in ${ms} ms: compute API at ${api.url}/v2.1 (state in ${rt.config.state_path})`,
+      )
+    })
+  })
+
+for (const [name, start] of [
+  [
+    'api',
+    async (rt: Runtime) => {
+      const api = await startApi(rt)
+      rt.log.info(`nova-api listening on ${api.url}`)
+    },
+  ],
+  ['conductor', async (rt: Runtime) => void (await startConductor(rt))],
+  ['scheduler', async (rt: Runtime) => void (await startScheduler(rt))],
+  ['compute', async (rt: Runtime) => void (await startCompute(rt))],
+] as const) {
+  program
+    .command(name)
+    .description(`run nova-${name}`)
+    .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+    .action(async (opts: { configFile: string[] }) => {
+      await run(opts.configFile, `nova-${name}`, start)
+    })
+}
+
+await program.parseAsync(process.argv)

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto'
+import type { ComputeTaskClient } from '../conductor/rpcapi.js'
+import type { ApiStore } from '../db/api/api-store.js'
+import type { CellStore } from '../db/cell/cell-store.js'
+import type { Flavor } from '../objects/flavor.js'
+import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
+import { TaskState, VmState } from '../objects/states.js'
+import { isServiceUp } from '../servicegroup/servicegroup.js'
+import type { RequestContext } from '../shared/context.js'
+import { InstanceNotFound, Invalid } from '../shared/errors.js'
+import type { Logger } from '../shared/logger.js'
+import { dbNow } from '../shared/time.js'
+import type { ComputeClient } from './rpcapi.js'
+
+export interface CreateServerRequest {
+  readonly name: string
+  readonly flavorRef: string
+  readonly imageRef: string
+  readonly minCount: number
+  readonly maxCount: number
+  readonly availabilityZone: string | null
+  readonly keyName: string | null
+  readonly userData: string | null
+  readonly metadata: Record<string, string>
+  readonly description: string | null
+  readonly accessIPv4: string | null
+  readonly accessIPv6: string | null
+  readonly configDrive: string | null
+  readonly schedulerHints: Record<string, unknown>
+}
+
+/** A server as the API shows it: an instance in a cell, or a build request still being scheduled. */
+export type ServerRecord = Instance
+
+/**
+ * The API side of compute (Nova's `compute/api.py`): validates, records what the user asked for,
+ * and hands work to the conductor or to the instance's host.
+ */
+export class ComputeApi {
+  constructor(
+    private readonly api: ApiStore,
+    private readonly cell: CellStore,
+    private readonly computeTask: ComputeTaskClient,
+    private readonly compute: ComputeClient,
+    private readonly options: { serviceDownTimeS: number; defaultAvailabilityZone: string },
+    private readonly log: Logger,
+  ) {}
+
+  async create(
+    ctx: RequestContext,
+    req: CreateServerRequest,
+  ): Promise<{ instances: BuildRequestInstance[]; reservationId: string }> {
+    const flavor = await this.api.getFlavor(refId(req.flavorRef)).catch((err: Error) => {
+      throw new Invalid(err.message)
+    })
+    if (flavor.disabled) throw new Invalid(`Flavor ${flavor.flavorid} is disabled.`)
+    const imageRef = refId(req.imageRef)
+    if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(imageRef)) {
+      throw new Invalid(`Invalid image identifier or unable to access requested image.`)
+    }
+    if (req.minCount > req.maxCount) throw new Invalid('min_count must be <= max_count')
+    const projectId = ctx.projectId!
+    const userId = ctx.userId!
+    const reservationId = `r-${randomUUID().replaceAll('-', '').slice(0, 8)}`
+    const now = dbNow()
+    const count = req.maxCount
+    const items: { instance: BuildRequestInstance; spec: RequestSpec }[] = []
+    for (let i = 0; i < count; i++) {
+      const uuid = randomUUID()
+      const name = count > 1 ? `${req.name}-${i + 1}` : req.name
+      const instance: BuildRequestInstance = {
+        uuid,
+        display_name: name,
+        hostname: sanitizeHostname(name),
+        project_id: projectId,
+        user_id: userId,
+        image_ref: imageRef,
+        flavor,
+        availability_zone: req.availabilityZone,
+        reservation_id: reservationId,
+        launch_index: i,
+        key_name: req.keyName,
+        user_data: req.userData,
+        metadata: req.metadata,
+        display_description: req.description,
+        access_ip_v4: req.accessIPv4,
+        access_ip_v6: req.accessIPv6,
+        config_drive: req.configDrive,
+        created_at: now,
+      }
+      const spec: RequestSpec = {
+        instance_uuid: uuid,
+        project_id: projectId,
+        user_id: userId,
+        flavor,
+        image_ref: imageRef,
+        num_instances: count,
+        availability_zone: req.availabilityZone,
+        scheduler_hints: req.schedulerHints,
+        ignore_hosts: [],
+      }
+      items.push({ instance, spec })
+    }
+    await this.api.createBuildRequests(items)
+    await this.computeTask.scheduleAndBuildInstances(ctx, {
+      build_requests: items.map((i) => i.instance),
+      request_specs: items.map((i) => i.spec),
+    })
+    return { instances: items.map((i) => i.instance), reservationId }
+  }
+
+  /** One server the caller may see; 404 otherwise (another project's server does not exist for you). */
+  async get(ctx: RequestContext, uuid: string): Promise<ServerRecord> {
+    const instance = (await this.cell.findInstance(uuid)) ?? (await this.fromBuildRequest(uuid))
+    if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)
+    return instance
+  }
+
+  private async fromBuildRequest(uuid: string): Promise<ServerRecord | undefined> {
+    const br = await this.api.getBuildRequest(uuid)
+    return br ? instanceFromBuildRequest(br) : undefined
+  }
+
+  async list(
+    ctx: RequestContext,
+    options: { allTenants: boolean; projectId?: string },
+  ): Promise<ServerRecord[]> {
+    const projectId = ctx.isAdmin
+      ? options.allTenants
+        ? (options.projectId ?? null)
+        : (options.projectId ?? ctx.projectId)
+      : ctx.projectId
+    const [instances, builds] = await Promise.all([
+      this.cell.listInstances({ projectId }),
+      this.api.listBuildRequests(projectId),
+    ])
+    const seen = new Set(instances.map((i) => i.uuid))
+    const pending = builds.filter((b) => !seen.has(b.uuid)).map(instanceFromBuildRequest)
+    return [...pending, ...instances].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))
+  }
+
+  async delete(ctx: RequestContext, uuid: string): Promise<void> {
+    // Still waiting for a host: deleting the build request is the whole delete.
+    const br = await this.api.getBuildRequest(uuid)
+    if (br) {
+      if (!ctx.isAdmin && br.project_id !== ctx.projectId) throw new InstanceNotFound(uuid)
+      if (await this.api.deleteBuildRequest(uuid)) {
+        await this.api.queueForDelete(uuid)
+        await this.cell.release(uuid)
+        return
+      }
+    }
+    const instance = await this.get(ctx, uuid)
+    if (instance.task_state === TaskState.DELETING) return
+    if (!instance.host || !(await this.hostIsUp(instance.host))) {
+      await this.localDelete(instance)
+      return
+    }
+    const deleting = await this.cell.updateInstance(uuid, { task_state: TaskState.DELETING })
+    await this.cell.actionStart({
+      action: 'delete',
+      instance_uuid: uuid,
+      request_id: ctx.requestId,
+      user_id: ctx.userId,
+      project_id: ctx.projectId,
+    })
+    await this.compute.terminateInstance(ctx, deleting)
+  }
+
+  /** Delete without the host (no host, or its compute service is down), as Nova's `_local_delete`. */
+  private async localDelete(instance: Instance): Promise<void> {
+    this.log.info({ instance_uuid: instance.uuid, host: instance.host }, 'deleting instance locally')
+    await this.cell.destroyInstance(instance.uuid)
+    await this.cell.release(instance.uuid)
+    await this.api.queueForDelete(instance.uuid)
+  }
+
+  private async hostIsUp(host: string): Promise<boolean> {
+    const service = await this.cell.findService(host, 'nova-compute')
+    return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
+  }
+
+  async hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
+    const services = await this.cell.listServices({ binary: 'nova-compute' })
+    const out = new Map<string, string>()
+    for (const s of services) {
+      if (!hosts.includes(s.host)) continue
+      out.set(
+        s.host,
+        s.forced_down || !isServiceUp(s, this.options.serviceDownTimeS)
+          ? 'DOWN'
+          : s.disabled
+            ? 'MAINTENANCE'
+            : 'UP',
+      )
+    }
+    return out
+  }
+
+  listFlavors(isPublic: boolean | null): Promise<Flavor[]> {
+    return this.api.listFlavors({ isPublic })
+  }
+
+  getFlavor(flavorid: string): Promise<Flavor> {
+    return this.api.getFlavor(flavorid)
+  }
+}
+
+/** `flavorRef`/`imageRef` may be an id or a link ending in one. */
+function refId(ref: string): string {
+  const trimmed = ref.trim()
+  return trimmed.includes('/') ? (trimmed.split('/').filter(Boolean).pop() ?? trimmed) : trimmed
+}
+
+/** Nova's `sanitize_hostname`: a DNS-safe label from the display name. */
+function sanitizeHostname(name: string): string {
+  const h = name
+    .toLowerCase()
+    .replace(/[ _.]/g, '-')
+    .replace(/[^\w-]+/g, '')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 63)
+  return h || 'server'
+}
+
+function instanceFromBuildRequest(br: BuildRequestInstance): Instance {
+  return {
+    id: 0,
+    uuid: br.uuid,
+    user_id: br.user_id,
+    project_id: br.project_id,
+    display_name: br.display_name,
+    display_description: br.display_description,
+    hostname: br.hostname,
+    vm_state: VmState.BUILDING,
+    task_state: TaskState.SCHEDULING,
+    power_state: 0,
+    host: null,
+    node: null,
+    image_ref: br.image_ref,
+    flavor: br.flavor,
+    availability_zone: br.availability_zone,
+    reservation_id: br.reservation_id,
+    launch_index: br.launch_index,
+    key_name: br.key_name,
+    user_data: br.user_data,
+    metadata: br.metadata,
+    config_drive: br.config_drive,
+    access_ip_v4: br.access_ip_v4,
+    access_ip_v6: br.access_ip_v6,
+    progress: 0,
+    locked: false,
+    locked_by: null,
+    root_device_name: null,
+    launched_at: null,
+    terminated_at: null,
+    created_at: br.created_at,
+    updated_at: br.created_at,
+    deleted: false,
+    fault: null,
+  }
+}

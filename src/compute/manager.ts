@@ -1,0 +1,212 @@
+import type { ComputeTaskClient, ConductorClient } from '../conductor/rpcapi.js'
+import type { Instance } from '../objects/instance.js'
+import { PowerState, TaskState, VmState } from '../objects/states.js'
+import type { RequestContext } from '../shared/context.js'
+import { adminContext } from '../shared/context.js'
+import { UnexpectedDeletingTaskStateError, UnexpectedTaskStateError } from '../shared/errors.js'
+import type { Logger } from '../shared/logger.js'
+import { dbNow } from '../shared/time.js'
+import type { VirtDriver } from '../virt/driver.js'
+import type { BuildAndRunInstanceArgs, ComputeRpc } from './rpcapi.js'
+
+export interface ComputeOptions {
+  readonly host: string
+  readonly maxConcurrentBuilds: number
+  readonly allocationRatios: { cpu: number; ram: number; disk: number }
+  readonly reserved: { vcpus: number; memoryMb: number; diskGb: number }
+}
+
+/**
+ * One compute host: drives its hypervisor and reports every state change to the conductor.
+ * It never opens the database.
+ */
+export class ComputeManager implements ComputeRpc {
+  private builds = 0
+  private readonly waitingBuilds: (() => void)[] = []
+
+  constructor(
+    private readonly driver: VirtDriver,
+    private readonly conductor: ConductorClient,
+    private readonly computeTask: ComputeTaskClient,
+    private readonly options: ComputeOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async build_and_run_instance(ctx: RequestContext, args: BuildAndRunInstanceArgs): Promise<void> {
+    await this.acquireBuildSlot()
+    try {
+      await this.buildAndRun(ctx, args)
+    } finally {
+      this.releaseBuildSlot()
+    }
+  }
+
+  private async buildAndRun(ctx: RequestContext, args: BuildAndRunInstanceArgs): Promise<void> {
+    const log = this.log.child({ request_id: ctx.requestId, instance_uuid: args.instance.uuid })
+    const started = Date.now()
+    let instance: Instance
+    try {
+      instance = await this.conductor.instanceUpdate(
+        ctx,
+        args.instance.uuid,
+        { task_state: TaskState.SPAWNING },
+        [TaskState.SCHEDULING, null],
+      )
+    } catch (err) {
+      // Deleted before we began, or a duplicate of a build already under way: nothing to do.
+      if (err instanceof UnexpectedTaskStateError || (err as Error).name === 'InstanceNotFound') {
+        log.info({ err: (err as Error).message }, 'build skipped: instance no longer waiting to build')
+        return
+      }
+      throw err
+    }
+    try {
+      await this.driver.spawn(instance)
+    } catch (err) {
+      log.warn({ err }, 'spawn failed')
+      await this.driver.destroy(instance).catch(() => undefined)
+      await this.rescheduleOrFail(ctx, args, instance, err as Error)
+      return
+    }
+    try {
+      await this.conductor.instanceUpdate(
+        ctx,
+        instance.uuid,
+        {
+          vm_state: VmState.ACTIVE,
+          task_state: null,
+          power_state: PowerState.RUNNING,
+          launched_at: dbNow(),
+          progress: 0,
+        },
+        [TaskState.SPAWNING],
+      )
+    } catch (err) {
+      if (err instanceof UnexpectedDeletingTaskStateError || (err as Error).name === 'InstanceNotFound') {
+        // The user deleted it while it spawned: the delete's terminate cleans up the guest.
+        log.info('instance deleted during spawn')
+        return
+      }
+      throw err
+    }
+    log.info(`Took ${((Date.now() - started) / 1000).toFixed(2)} seconds to build instance.`)
+  }
+
+  private async rescheduleOrFail(
+    ctx: RequestContext,
+    args: BuildAndRunInstanceArgs,
+    instance: Instance,
+    err: Error,
+  ): Promise<void> {
+    const reason = `Build of instance ${instance.uuid} was re-scheduled: ${err.message}`
+    if (args.host_list.length > 0) {
+      const rescheduled = await this.conductor
+        .instanceUpdate(ctx, instance.uuid, { task_state: TaskState.SCHEDULING, host: null, node: null }, [
+          TaskState.SPAWNING,
+        ])
+        .catch(() => undefined)
+      if (!rescheduled) return
+      await this.computeTask.buildInstances(ctx, {
+        instance: rescheduled,
+        request_spec: args.request_spec,
+        host_list: args.host_list,
+        num_attempts: args.filter_properties.retry.num_attempts,
+        reason,
+      })
+      return
+    }
+    await this.conductor.instanceFaultCreate(ctx, {
+      instance_uuid: instance.uuid,
+      code: 500,
+      message: `Build of instance ${instance.uuid} aborted: ${err.message}`,
+      details: err.stack ?? null,
+      host: this.options.host,
+    })
+    await this.conductor
+      .instanceUpdate(ctx, instance.uuid, { vm_state: VmState.ERROR, task_state: null }, [TaskState.SPAWNING])
+      .catch(() => undefined)
+  }
+
+  async terminate_instance(ctx: RequestContext, args: { instance: Instance }): Promise<void> {
+    const log = this.log.child({ request_id: ctx.requestId, instance_uuid: args.instance.uuid })
+    await this.driver.destroy(args.instance)
+    await this.conductor.instanceDestroy(ctx, args.instance.uuid)
+    log.info('instance terminated')
+  }
+
+  async get_console_output(
+    _ctx: RequestContext,
+    args: { instance: Instance; tail_length: number | null },
+  ): Promise<string> {
+    const output = await this.driver.getConsoleOutput(args.instance)
+    if (args.tail_length == null) return output
+    const lines = output.split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    return `${lines.slice(-args.tail_length).join('\n')}\n`
+  }
+
+  /** Report this host's resources (Nova's `update_available_resource` periodic task). */
+  async updateAvailableResource(serviceId: number): Promise<void> {
+    const r = await this.driver.getAvailableResource()
+    const instances = await this.driver.listInstances()
+    await this.conductor.computeNodeUpdate(adminContext(), serviceId, {
+      host: this.options.host,
+      hypervisor_hostname: r.hypervisor_hostname,
+      hypervisor_type: r.hypervisor_type,
+      hypervisor_version: r.hypervisor_version,
+      cpu_info: r.cpu_info,
+      host_ip: null,
+      vcpus: r.vcpus,
+      memory_mb: r.memory_mb,
+      local_gb: r.local_gb,
+      vcpus_used: r.vcpus_used,
+      memory_mb_used: r.memory_mb_used + this.options.reserved.memoryMb,
+      local_gb_used: r.local_gb_used + this.options.reserved.diskGb,
+      running_vms: instances.length,
+      cpu_allocation_ratio: this.options.allocationRatios.cpu,
+      ram_allocation_ratio: this.options.allocationRatios.ram,
+      disk_allocation_ratio: this.options.allocationRatios.disk,
+      reserved_vcpus: this.options.reserved.vcpus,
+      reserved_memory_mb: this.options.reserved.memoryMb,
+      reserved_disk_gb: this.options.reserved.diskGb,
+    })
+  }
+
+  /** On start: builds this host had in flight when it died can never finish; say so. */
+  async initHost(): Promise<void> {
+    const ctx = adminContext()
+    const instances = await this.conductor.instanceGetAllByHost(ctx, this.options.host)
+    const guests = new Set(await this.driver.listInstances())
+    for (const inst of instances) {
+      if (inst.vm_state === VmState.BUILDING && !guests.has(inst.uuid)) {
+        await this.conductor.instanceFaultCreate(ctx, {
+          instance_uuid: inst.uuid,
+          code: 500,
+          message: 'Instance was building when its compute service restarted.',
+          details: null,
+          host: this.options.host,
+        })
+        await this.conductor
+          .instanceUpdate(ctx, inst.uuid, { vm_state: VmState.ERROR, task_state: null }, [inst.task_state])
+          .catch(() => undefined)
+      } else if (inst.task_state === TaskState.DELETING) {
+        await this.terminate_instance(ctx, { instance: inst })
+      }
+    }
+  }
+
+  private async acquireBuildSlot(): Promise<void> {
+    const max = this.options.maxConcurrentBuilds
+    if (max <= 0 || this.builds < max) {
+      this.builds++
+      return
+    }
+    await new Promise<void>((resolve) => this.waitingBuilds.push(resolve))
+    this.builds++
+  }
+
+  private releaseBuildSlot(): void {
+    this.builds--
+    this.waitingBuilds.shift()?.()
+  }
+}

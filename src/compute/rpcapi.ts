@@ -1,0 +1,50 @@
+import type { Instance, RequestSpec, Selection } from '../objects/instance.js'
+import type { Rpc, RpcClient } from '../rpc/rpc.js'
+import type { RequestContext } from '../shared/context.js'
+
+export const COMPUTE_TOPIC = 'compute'
+export const COMPUTE_RPC_VERSION = '6.0'
+
+export interface BuildAndRunInstanceArgs {
+  readonly instance: Instance
+  readonly request_spec: RequestSpec
+  readonly filter_properties: { readonly retry: { num_attempts: number; hosts: string[][] } }
+  readonly node: string
+  /** Alternate hosts, for rescheduling without asking the scheduler again. */
+  readonly host_list: readonly Selection[]
+}
+
+/** The compute service's RPC surface (`compute.<host>`). */
+export interface ComputeRpc {
+  build_and_run_instance(ctx: RequestContext, args: BuildAndRunInstanceArgs): Promise<void>
+  terminate_instance(ctx: RequestContext, args: { instance: Instance }): Promise<void>
+  get_console_output(
+    ctx: RequestContext,
+    args: { instance: Instance; tail_length: number | null },
+  ): Promise<string>
+}
+
+/** Every compute call goes to one host's queue: `compute.<host>`. */
+export class ComputeClient {
+  private readonly client: RpcClient
+
+  constructor(rpc: Rpc) {
+    this.client = rpc.client({ topic: COMPUTE_TOPIC, version: COMPUTE_RPC_VERSION })
+  }
+
+  private to(host: string): RpcClient {
+    return this.client.prepare({ server: host })
+  }
+
+  buildAndRunInstance(ctx: RequestContext, host: string, args: BuildAndRunInstanceArgs): Promise<void> {
+    return this.to(host).cast(ctx, 'build_and_run_instance', args)
+  }
+
+  terminateInstance(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.to(instance.host!).cast(ctx, 'terminate_instance', { instance })
+  }
+
+  getConsoleOutput(ctx: RequestContext, instance: Instance, tailLength: number | null): Promise<string> {
+    return this.to(instance.host!).call(ctx, 'get_console_output', { instance, tail_length: tailLength })
+  }
+}

@@ -1,0 +1,215 @@
+import type { ComputeClient } from '../compute/rpcapi.js'
+import type { ApiStore, CellMapping } from '../db/api/api-store.js'
+import type { CellStore, ComputeNodeReport, ServiceRecord } from '../db/cell/cell-store.js'
+import type {
+  BuildRequestInstance,
+  Instance,
+  InstanceUpdates,
+  RequestSpec,
+  Selection,
+} from '../objects/instance.js'
+import { TaskState, VmState } from '../objects/states.js'
+import type { SchedulerClient } from '../scheduler/rpcapi.js'
+import type { RequestContext } from '../shared/context.js'
+import type { Logger } from '../shared/logger.js'
+import type { BuildInstancesArgs, ComputeTaskRpc, ConductorRpc, ScheduleAndBuildArgs } from './rpcapi.js'
+
+/**
+ * The conductor's base API: the database work compute hosts may not do themselves. Every method
+ * is idempotent, because a redelivered message may run it twice.
+ */
+export class ConductorManager implements ConductorRpc {
+  constructor(
+    private readonly cell: CellStore,
+    private readonly api: ApiStore | undefined,
+  ) {}
+
+  instance_update(
+    _ctx: RequestContext,
+    args: { instance_uuid: string; updates: InstanceUpdates; expected_task_state?: (string | null)[] },
+  ): Promise<Instance> {
+    return this.cell.updateInstance(args.instance_uuid, args.updates, args.expected_task_state)
+  }
+
+  async instance_destroy(_ctx: RequestContext, args: { instance_uuid: string }): Promise<void> {
+    await this.cell.destroyInstance(args.instance_uuid)
+    await this.cell.release(args.instance_uuid)
+    await this.api?.queueForDelete(args.instance_uuid)
+  }
+
+  async instance_fault_create(
+    _ctx: RequestContext,
+    args: { instance_uuid: string; code: number; message: string; details: string | null; host: string },
+  ): Promise<void> {
+    await this.cell.addFault(args.instance_uuid, args)
+  }
+
+  instance_get_all_by_host(_ctx: RequestContext, args: { host: string }): Promise<Instance[]> {
+    return this.cell.listInstances({ host: args.host })
+  }
+
+  service_get_or_create(
+    _ctx: RequestContext,
+    args: { host: string; binary: string; topic: string; version: number },
+  ): Promise<ServiceRecord> {
+    return this.cell.getOrCreateService(args)
+  }
+
+  async service_report_state(
+    _ctx: RequestContext,
+    args: { service_id: number },
+  ): Promise<ServiceRecord | null> {
+    return (await this.cell.reportServiceState(args.service_id)) ?? null
+  }
+
+  async compute_node_update(
+    _ctx: RequestContext,
+    args: { service_id: number; report: ComputeNodeReport },
+  ): Promise<void> {
+    await this.cell.updateComputeNode(args.service_id, args.report)
+  }
+}
+
+/**
+ * The conductor's build orchestration (`compute_task`): ask the scheduler, write the instance
+ * into its cell, hand it to the chosen host; or bury it in ERROR when no host fits.
+ */
+export class ComputeTaskManager implements ComputeTaskRpc {
+  constructor(
+    private readonly api: ApiStore,
+    private readonly cell: CellStore,
+    private readonly cellMapping: CellMapping,
+    private readonly scheduler: SchedulerClient,
+    private readonly compute: ComputeClient,
+    private readonly log: Logger,
+  ) {}
+
+  async schedule_and_build_instances(ctx: RequestContext, args: ScheduleAndBuildArgs): Promise<void> {
+    const log = this.log.child({ request_id: ctx.requestId })
+    const spec = args.request_specs[0]
+    if (!spec || args.build_requests.length === 0) return
+    let selections: Selection[][]
+    try {
+      selections = await this.scheduler.selectDestinations(
+        ctx,
+        spec,
+        args.build_requests.map((b) => b.uuid),
+      )
+    } catch (err) {
+      log.warn({ err }, 'scheduling failed; instances go to ERROR')
+      for (const br of args.build_requests) await this.buryInstance(ctx, br, err)
+      return
+    }
+    await Promise.all(
+      args.build_requests.map((br, i) =>
+        this.createAndBuild(ctx, br, args.request_specs[i] ?? spec, selections[i]!),
+      ),
+    )
+  }
+
+  private async createAndBuild(
+    ctx: RequestContext,
+    br: BuildRequestInstance,
+    spec: RequestSpec,
+    hostList: Selection[],
+  ): Promise<void> {
+    const [chosen, ...alternates] = hostList
+    if (!chosen) return
+    // The user may have deleted the server while it was being scheduled.
+    if (!(await this.api.getBuildRequest(br.uuid))) {
+      await this.cell.release(br.uuid)
+      return
+    }
+    const instance = await this.cell.createInstance({
+      ...br,
+      vm_state: VmState.BUILDING,
+      task_state: TaskState.SCHEDULING,
+      host: chosen.service_host,
+      node: chosen.nodename,
+    })
+    await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
+    if (!(await this.api.deleteBuildRequest(br.uuid))) {
+      // Deleted between our check and now: undo, as Nova's conductor does.
+      await this.cell.destroyInstance(br.uuid)
+      await this.cell.release(br.uuid)
+      return
+    }
+    await this.cell.actionStart({
+      action: 'create',
+      instance_uuid: br.uuid,
+      request_id: ctx.requestId,
+      user_id: ctx.userId,
+      project_id: ctx.projectId,
+    })
+    await this.compute.buildAndRunInstance(ctx, chosen.service_host, {
+      instance,
+      request_spec: spec,
+      filter_properties: { retry: { num_attempts: 1, hosts: [[chosen.service_host, chosen.nodename]] } },
+      node: chosen.nodename,
+      host_list: alternates,
+    })
+  }
+
+  /** A build failed on a host: claim the next alternate and try there, until none is left. */
+  async build_instances(ctx: RequestContext, args: BuildInstancesArgs): Promise<void> {
+    const uuid = args.instance.uuid
+    await this.cell.release(uuid)
+    const alternates = [...args.host_list]
+    while (alternates.length > 0) {
+      const next = alternates.shift()!
+      const node = await this.cell.findComputeNode(next.service_host, next.nodename)
+      if (!node) continue
+      const claimed = await this.cell.claim(node.id, uuid, {
+        vcpus: args.request_spec.flavor.vcpus,
+        memory_mb: args.request_spec.flavor.memory_mb,
+        disk_gb: args.request_spec.flavor.root_gb + args.request_spec.flavor.ephemeral_gb,
+      })
+      if (!claimed) continue
+      const instance = await this.cell.updateInstance(
+        uuid,
+        { host: next.service_host, node: next.nodename, task_state: TaskState.SCHEDULING },
+        [TaskState.SCHEDULING, null],
+      )
+      await this.compute.buildAndRunInstance(ctx, next.service_host, {
+        instance,
+        request_spec: args.request_spec,
+        filter_properties: {
+          retry: { num_attempts: args.num_attempts + 1, hosts: [[next.service_host, next.nodename]] },
+        },
+        node: next.nodename,
+        host_list: alternates,
+      })
+      return
+    }
+    const message = `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${uuid}.`
+    await this.cell.addFault(uuid, { code: 500, message, details: args.reason, host: args.instance.host })
+    await this.cell.updateInstance(uuid, { vm_state: VmState.ERROR, task_state: null })
+  }
+
+  /** No host: the instance is created straight in ERROR with a fault saying why (Nova's cell0 burial). */
+  private async buryInstance(ctx: RequestContext, br: BuildRequestInstance, err: unknown): Promise<void> {
+    if (!(await this.api.getBuildRequest(br.uuid))) return
+    await this.cell.createInstance({
+      ...br,
+      vm_state: VmState.ERROR,
+      task_state: null,
+      host: null,
+      node: null,
+    })
+    const message = err instanceof Error ? err.message : String(err)
+    await this.cell.addFault(br.uuid, {
+      code: 500,
+      message,
+      details: err instanceof Error ? (err.stack ?? null) : null,
+    })
+    await this.cell.actionStart({
+      action: 'create',
+      instance_uuid: br.uuid,
+      request_id: ctx.requestId,
+      user_id: ctx.userId,
+      project_id: ctx.projectId,
+    })
+    await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
+    if (!(await this.api.deleteBuildRequest(br.uuid))) await this.cell.destroyInstance(br.uuid)
+  }
+}

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import ini from 'ini'
+
+/**
+ * nova.conf, read as oslo.config reads it: INI groups, `[DEFAULT]` for the top level, several
+ * `--config-file`s merged with later files overriding earlier ones, and `$option` substitution
+ * (e.g. `connection = sqlite:///$state_path/nova.sqlite`). Every option has Nova's name and default.
+ */
+export interface Config {
+  readonly host: string
+  readonly state_path: string
+  readonly transport_url: string
+  readonly control_exchange: string
+  readonly rpc_response_timeout: number
+  readonly report_interval: number
+  readonly service_down_time: number
+  readonly compute_driver: string
+  readonly osapi_compute_listen: string
+  readonly osapi_compute_listen_port: number
+  readonly debug: boolean
+  readonly max_concurrent_builds: number
+  readonly default_availability_zone: string
+  readonly update_resources_interval: number
+  readonly reserved_host_memory_mb: number
+  readonly reserved_host_disk_mb: number
+  readonly reserved_host_cpus: number
+  readonly cpu_allocation_ratio: number
+  readonly ram_allocation_ratio: number
+  readonly disk_allocation_ratio: number
+  readonly database: { readonly connection: string }
+  readonly api_database: { readonly connection: string }
+  readonly api: { readonly auth_strategy: 'noauth2' | 'keystone'; readonly max_limit: number }
+  readonly scheduler: { readonly max_attempts: number }
+  readonly filter_scheduler: {
+    readonly enabled_filters: readonly string[]
+    readonly host_subset_size: number
+    readonly shuffle_best_same_weighed_hosts: boolean
+    readonly ram_weight_multiplier: number
+  }
+  /** The fake driver's size per host (Nova's FakeDriver reports 1000 vCPUs, 800 GB RAM, 600 TB disk). */
+  readonly fake: {
+    readonly vcpus: number
+    readonly memory_mb: number
+    readonly local_gb: number
+    /** Seconds a fake spawn takes; 0 is instant. */
+    readonly spawn_delay: number
+    /** Hosts whose fake driver fails every build (for reschedule tests). */
+    readonly fail_build: boolean
+  }
+}
+
+type Raw = Record<string, Record<string, string>>
+
+const defaults: Raw = {
+  DEFAULT: {
+    host: '',
+    state_path: 'state',
+    transport_url: 'memory://',
+    control_exchange: 'nova',
+    rpc_response_timeout: '60',
+    report_interval: '10',
+    service_down_time: '60',
+    compute_driver: 'fake.FakeDriver',
+    osapi_compute_listen: '127.0.0.1',
+    osapi_compute_listen_port: '8774',
+    debug: 'false',
+    max_concurrent_builds: '10',
+    default_availability_zone: 'nova',
+    update_resources_interval: '60',
+    reserved_host_memory_mb: '512',
+    reserved_host_disk_mb: '0',
+    reserved_host_cpus: '0',
+    cpu_allocation_ratio: '4.0',
+    ram_allocation_ratio: '1.0',
+    disk_allocation_ratio: '1.0',
+  },
+  database: { connection: 'sqlite:///$state_path/nova.sqlite' },
+  api_database: { connection: 'sqlite:///$state_path/nova_api.sqlite' },
+  api: { auth_strategy: 'noauth2', max_limit: '1000' },
+  scheduler: { max_attempts: '3' },
+  filter_scheduler: {
+    enabled_filters: 'ComputeFilter,AvailabilityZoneFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter',
+    host_subset_size: '1',
+    shuffle_best_same_weighed_hosts: 'false',
+    ram_weight_multiplier: '1.0',
+  },
+  fake: { vcpus: '1000', memory_mb: '800000', local_gb: '600000', spawn_delay: '0', fail_build: 'false' },
+}
+
+/** Parse and merge config files (later ones win), then apply overrides given in code. */
+export function loadConfig(files: readonly string[] = [], overrides: Raw = {}): Config {
+  const raw: Raw = structuredClone(defaults)
+  for (const file of files) merge(raw, parseIni(readFileSync(file, 'utf8'), file))
+  merge(raw, overrides)
+  return build(raw)
+}
+
+function parseIni(text: string, file: string): Raw {
+  let parsed: Record<string, unknown>
+  try {
+    parsed = ini.parse(text)
+  } catch (err) {
+    throw new Error(`Cannot parse config file ${file}: ${(err as Error).message}`)
+  }
+  const out: Raw = {}
+  for (const [group, values] of Object.entries(parsed)) {
+    if (values && typeof values === 'object') {
+      out[group] = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]))
+    } else {
+      // Options before any group header belong to DEFAULT.
+      out.DEFAULT ??= {}
+      out.DEFAULT[group] = String(values)
+    }
+  }
+  return out
+}
+
+function merge(into: Raw, from: Raw): void {
+  for (const [group, values] of Object.entries(from)) into[group] = { ...(into[group] ?? {}), ...values }
+}
+
+function build(raw: Raw): Config {
+  const d = raw.DEFAULT!
+  const sub = (v: string): string => v.replace(/\$(\w+)/g, (m, name: string) => d[name] ?? m)
+  const get = (group: string, key: string): string => sub(raw[group]?.[key] ?? defaults[group]?.[key] ?? '')
+  const num = (group: string, key: string): number => {
+    const v = Number(get(group, key))
+    if (!Number.isFinite(v))
+      throw new Error(`Option [${group}] ${key} must be a number, got '${get(group, key)}'`)
+    return v
+  }
+  const bool = (group: string, key: string): boolean => /^(true|1|yes|on)$/i.test(get(group, key))
+  const list = (group: string, key: string): string[] =>
+    get(group, key)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  const authStrategy = get('api', 'auth_strategy')
+  if (authStrategy !== 'noauth2' && authStrategy !== 'keystone') {
+    throw new Error(`Option [api] auth_strategy must be noauth2 or keystone, got '${authStrategy}'`)
+  }
+  const reportInterval = num('DEFAULT', 'report_interval')
+  let serviceDownTime = num('DEFAULT', 'service_down_time')
+  // As Nova: a service cannot be judged down before it had the chance to report twice.
+  if (serviceDownTime <= reportInterval) serviceDownTime = Math.trunc(reportInterval * 2.5)
+  const statePath = path.resolve(get('DEFAULT', 'state_path'))
+  d.state_path = statePath
+  return {
+    host: get('DEFAULT', 'host') || defaultHost(),
+    state_path: statePath,
+    transport_url: get('DEFAULT', 'transport_url'),
+    control_exchange: get('DEFAULT', 'control_exchange'),
+    rpc_response_timeout: num('DEFAULT', 'rpc_response_timeout'),
+    report_interval: reportInterval,
+    service_down_time: serviceDownTime,
+    compute_driver: get('DEFAULT', 'compute_driver'),
+    osapi_compute_listen: get('DEFAULT', 'osapi_compute_listen'),
+    osapi_compute_listen_port: num('DEFAULT', 'osapi_compute_listen_port'),
+    debug: bool('DEFAULT', 'debug'),
+    max_concurrent_builds: num('DEFAULT', 'max_concurrent_builds'),
+    default_availability_zone: get('DEFAULT', 'default_availability_zone'),
+    update_resources_interval: num('DEFAULT', 'update_resources_interval'),
+    reserved_host_memory_mb: num('DEFAULT', 'reserved_host_memory_mb'),
+    reserved_host_disk_mb: num('DEFAULT', 'reserved_host_disk_mb'),
+    reserved_host_cpus: num('DEFAULT', 'reserved_host_cpus'),
+    cpu_allocation_ratio: num('DEFAULT', 'cpu_allocation_ratio'),
+    ram_allocation_ratio: num('DEFAULT', 'ram_allocation_ratio'),
+    disk_allocation_ratio: num('DEFAULT', 'disk_allocation_ratio'),
+    database: { connection: get('database', 'connection') },
+    api_database: { connection: get('api_database', 'connection') },
+    api: { auth_strategy: authStrategy, max_limit: num('api', 'max_limit') },
+    scheduler: { max_attempts: num('scheduler', 'max_attempts') },
+    filter_scheduler: {
+      enabled_filters: list('filter_scheduler', 'enabled_filters'),
+      host_subset_size: num('filter_scheduler', 'host_subset_size'),
+      shuffle_best_same_weighed_hosts: bool('filter_scheduler', 'shuffle_best_same_weighed_hosts'),
+      ram_weight_multiplier: num('filter_scheduler', 'ram_weight_multiplier'),
+    },
+    fake: {
+      vcpus: num('fake', 'vcpus'),
+      memory_mb: num('fake', 'memory_mb'),
+      local_gb: num('fake', 'local_gb'),
+      spawn_delay: num('fake', 'spawn_delay'),
+      fail_build: bool('fake', 'fail_build'),
+    },
+  }
+}
+
+function defaultHost(): string {
+  return os.hostname()
+}

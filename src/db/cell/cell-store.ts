@@ -1,0 +1,503 @@
+import { randomUUID } from 'node:crypto'
+import { type Selectable, sql } from 'kysely'
+import type { Flavor } from '../../objects/flavor.js'
+import type { Instance, InstanceFault, InstanceUpdates } from '../../objects/instance.js'
+import { VmState } from '../../objects/states.js'
+import {
+  ComputeHostNotFound,
+  InstanceNotFound,
+  UnexpectedDeletingTaskStateError,
+  UnexpectedTaskStateError,
+} from '../../shared/errors.js'
+import { dbNow } from '../../shared/time.js'
+import type { Db } from '../connect.js'
+import type { CellSchema, ComputeNodesTable, InstancesTable, ServicesTable } from './schema.js'
+
+export type ServiceRecord = Omit<Selectable<ServicesTable>, 'disabled' | 'forced_down'> & {
+  disabled: boolean
+  forced_down: boolean
+}
+export type ComputeNodeRecord = Selectable<ComputeNodesTable>
+
+/** What a compute host reports about itself (`update_available_resource`). */
+export interface ComputeNodeReport {
+  readonly host: string
+  readonly hypervisor_hostname: string
+  readonly hypervisor_type: string
+  readonly hypervisor_version: number
+  readonly cpu_info: string
+  readonly host_ip: string | null
+  readonly vcpus: number
+  readonly memory_mb: number
+  readonly local_gb: number
+  readonly vcpus_used: number
+  readonly memory_mb_used: number
+  readonly local_gb_used: number
+  readonly running_vms: number
+  readonly cpu_allocation_ratio: number
+  readonly ram_allocation_ratio: number
+  readonly disk_allocation_ratio: number
+  readonly reserved_vcpus: number
+  readonly reserved_memory_mb: number
+  readonly reserved_disk_gb: number
+}
+
+export interface NewInstance {
+  readonly uuid: string
+  readonly user_id: string
+  readonly project_id: string
+  readonly display_name: string
+  readonly display_description: string | null
+  readonly hostname: string
+  readonly vm_state: string
+  readonly task_state: string | null
+  readonly host: string | null
+  readonly node: string | null
+  readonly image_ref: string
+  readonly flavor: Flavor
+  readonly availability_zone: string | null
+  readonly reservation_id: string
+  readonly launch_index: number
+  readonly key_name: string | null
+  readonly user_data: string | null
+  readonly metadata: Readonly<Record<string, string>>
+  readonly config_drive: string | null
+  readonly access_ip_v4: string | null
+  readonly access_ip_v6: string | null
+  readonly created_at: string
+}
+
+export interface ResourceRequest {
+  readonly vcpus: number
+  readonly memory_mb: number
+  readonly disk_gb: number
+}
+
+/** Reads and writes of one cell's database. Only conductor, scheduler and api hold one. */
+export class CellStore {
+  constructor(readonly db: Db<CellSchema>) {}
+
+  private get k() {
+    return this.db.kysely
+  }
+
+  // --- instances
+
+  async createInstance(n: NewInstance): Promise<Instance> {
+    const { flavor, metadata, ...rest } = n
+    const values = {
+      ...rest,
+      power_state: 0,
+      instance_type_id: flavor.id,
+      flavor: JSON.stringify(flavor),
+      metadata: JSON.stringify(metadata),
+      memory_mb: flavor.memory_mb,
+      vcpus: flavor.vcpus,
+      root_gb: flavor.root_gb,
+      ephemeral_gb: flavor.ephemeral_gb,
+      launched_on: n.host,
+      progress: 0,
+      locked: false,
+      updated_at: n.created_at,
+    }
+    // An instance that already exists (a redelivered build message) is returned as it is.
+    const existing = await this.findInstance(n.uuid, true)
+    if (existing) return existing
+    await this.k.insertInto('instances').values(values).execute()
+    return this.getInstance(n.uuid)
+  }
+
+  async findInstance(uuid: string, withDeleted = false): Promise<Instance | undefined> {
+    let q = this.k.selectFrom('instances').selectAll().where('uuid', '=', uuid)
+    if (!withDeleted) q = q.where('deleted', '=', 0)
+    const row = await q.executeTakeFirst()
+    if (!row) return undefined
+    const [instance] = await this.withFaults([row])
+    return instance
+  }
+
+  async getInstance(uuid: string, withDeleted = false): Promise<Instance> {
+    const instance = await this.findInstance(uuid, withDeleted)
+    if (!instance) throw new InstanceNotFound(uuid)
+    return instance
+  }
+
+  async listInstances(filter: { projectId?: string | null; host?: string } = {}): Promise<Instance[]> {
+    let q = this.k.selectFrom('instances').selectAll().where('deleted', '=', 0)
+    if (filter.projectId) q = q.where('project_id', '=', filter.projectId)
+    if (filter.host) q = q.where('host', '=', filter.host)
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute()
+    return this.withFaults(rows)
+  }
+
+  private async withFaults(rows: Selectable<InstancesTable>[]): Promise<Instance[]> {
+    const erroring = rows.filter((r) => r.vm_state === VmState.ERROR || r.vm_state === VmState.DELETED)
+    const faults = new Map<string, InstanceFault>()
+    if (erroring.length > 0) {
+      const faultRows = await this.k
+        .selectFrom('instance_faults')
+        .selectAll()
+        .where(
+          'instance_uuid',
+          'in',
+          erroring.map((r) => r.uuid),
+        )
+        .orderBy('id', 'desc')
+        .execute()
+      for (const f of faultRows) {
+        if (!faults.has(f.instance_uuid)) {
+          faults.set(f.instance_uuid, {
+            code: f.code,
+            message: f.message,
+            details: f.details,
+            host: f.host,
+            created_at: f.created_at,
+          })
+        }
+      }
+    }
+    return rows.map((r) => toInstance(r, faults.get(r.uuid) ?? null))
+  }
+
+  /**
+   * Write state changes, compare-and-swap on task_state as Nova's `instance.save(expected_task_state=…)`:
+   * the write happens only if task_state is one of `expectedTaskState`, otherwise it raises.
+   */
+  async updateInstance(
+    uuid: string,
+    updates: InstanceUpdates,
+    expectedTaskState?: readonly (string | null)[],
+  ): Promise<Instance> {
+    let q = this.k
+      .updateTable('instances')
+      .set({ ...updates, updated_at: dbNow() })
+      .where('uuid', '=', uuid)
+      .where('deleted', '=', 0)
+    if (expectedTaskState) {
+      const values = expectedTaskState.filter((s): s is string => s !== null)
+      const allowNull = expectedTaskState.includes(null)
+      q = q.where((eb) => {
+        const ors = []
+        if (values.length > 0) ors.push(eb('task_state', 'in', values))
+        if (allowNull) ors.push(eb('task_state', 'is', null))
+        return eb.or(ors)
+      })
+    }
+    const res = await q.executeTakeFirst()
+    if (Number(res.numUpdatedRows) === 0) {
+      const current = await this.getInstance(uuid)
+      if (expectedTaskState) {
+        const Err =
+          current.task_state === 'deleting' ? UnexpectedDeletingTaskStateError : UnexpectedTaskStateError
+        throw new Err(uuid, expectedTaskState, current.task_state)
+      }
+    }
+    return this.getInstance(uuid)
+  }
+
+  /** Soft-delete the row (Nova sets `deleted = id`), so it no longer shows but stays for audit. */
+  async destroyInstance(uuid: string): Promise<boolean> {
+    const now = dbNow()
+    const res = await this.k
+      .updateTable('instances')
+      .set({
+        deleted: sql<number>`id`,
+        deleted_at: now,
+        terminated_at: now,
+        vm_state: VmState.DELETED,
+        task_state: null,
+        power_state: 0,
+        updated_at: now,
+      })
+      .where('uuid', '=', uuid)
+      .where('deleted', '=', 0)
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
+  }
+
+  async addFault(
+    uuid: string,
+    fault: { code: number; message: string; details?: string | null; host?: string | null },
+  ) {
+    await this.k
+      .insertInto('instance_faults')
+      .values({
+        instance_uuid: uuid,
+        code: fault.code,
+        message: fault.message.slice(0, 255),
+        details: fault.details ?? null,
+        host: fault.host ?? null,
+        created_at: dbNow(),
+        updated_at: null,
+        deleted_at: null,
+      })
+      .execute()
+  }
+
+  /** Start an instance action (what `os-instance-actions` lists) for a request. */
+  async actionStart(a: {
+    action: string
+    instance_uuid: string
+    request_id: string
+    user_id: string | null
+    project_id: string | null
+  }): Promise<void> {
+    const now = dbNow()
+    await this.k
+      .insertInto('instance_actions')
+      .values({
+        ...a,
+        start_time: now,
+        finish_time: null,
+        message: null,
+        created_at: now,
+        updated_at: null,
+        deleted_at: null,
+      })
+      .execute()
+  }
+
+  // --- services
+
+  async getOrCreateService(s: {
+    host: string
+    binary: string
+    topic: string
+    version: number
+  }): Promise<ServiceRecord> {
+    const existing = await this.findService(s.host, s.binary)
+    if (existing) {
+      if (existing.version !== s.version) {
+        await this.k
+          .updateTable('services')
+          .set({ version: s.version })
+          .where('id', '=', existing.id)
+          .execute()
+      }
+      return { ...existing, version: s.version }
+    }
+    const now = dbNow()
+    try {
+      await this.k
+        .insertInto('services')
+        .values({
+          uuid: randomUUID(),
+          host: s.host,
+          binary: s.binary,
+          topic: s.topic,
+          report_count: 0,
+          disabled: false,
+          disabled_reason: null,
+          last_seen_up: null,
+          forced_down: false,
+          version: s.version,
+          created_at: now,
+          updated_at: null,
+          deleted_at: null,
+        })
+        .execute()
+    } catch (err) {
+      // Two processes of one host started together: the other one created the row.
+      const raced = await this.findService(s.host, s.binary)
+      if (raced) return raced
+      throw err
+    }
+    return (await this.findService(s.host, s.binary))!
+  }
+
+  async findService(host: string, binary: string): Promise<ServiceRecord | undefined> {
+    const row = await this.k
+      .selectFrom('services')
+      .selectAll()
+      .where('host', '=', host)
+      .where('binary', '=', binary)
+      .where('deleted', '=', 0)
+      .executeTakeFirst()
+    return row ? toService(row) : undefined
+  }
+
+  async listServices(filter: { host?: string; binary?: string } = {}): Promise<ServiceRecord[]> {
+    let q = this.k.selectFrom('services').selectAll().where('deleted', '=', 0)
+    if (filter.host) q = q.where('host', '=', filter.host)
+    if (filter.binary) q = q.where('binary', '=', filter.binary)
+    const rows = await q.orderBy('id').execute()
+    return rows.map(toService)
+  }
+
+  /** A heartbeat: bump report_count and last_seen_up (only a report moves last_seen_up). */
+  async reportServiceState(serviceId: number): Promise<ServiceRecord | undefined> {
+    const now = dbNow()
+    await this.k
+      .updateTable('services')
+      .set({ report_count: sql<number>`report_count + 1`, last_seen_up: now, updated_at: now })
+      .where('id', '=', serviceId)
+      .where('deleted', '=', 0)
+      .execute()
+    const row = await this.k.selectFrom('services').selectAll().where('id', '=', serviceId).executeTakeFirst()
+    return row ? toService(row) : undefined
+  }
+
+  // --- compute nodes and claims
+
+  /** Record a compute host's report; creates its node on first report. */
+  async updateComputeNode(serviceId: number, report: ComputeNodeReport): Promise<ComputeNodeRecord> {
+    const now = dbNow()
+    const values = {
+      ...report,
+      service_id: serviceId,
+      free_ram_mb: report.memory_mb - report.memory_mb_used,
+      free_disk_gb: report.local_gb - report.local_gb_used,
+      disk_available_least: report.local_gb - report.local_gb_used,
+      updated_at: now,
+    }
+    const res = await this.k
+      .updateTable('compute_nodes')
+      .set(values)
+      .where('host', '=', report.host)
+      .where('hypervisor_hostname', '=', report.hypervisor_hostname)
+      .where('deleted', '=', 0)
+      .executeTakeFirst()
+    if (Number(res.numUpdatedRows) === 0) {
+      try {
+        await this.k
+          .insertInto('compute_nodes')
+          .values({ ...values, uuid: randomUUID(), current_workload: 0, created_at: now, deleted_at: null })
+          .execute()
+      } catch (err) {
+        if (!(await this.findComputeNode(report.host, report.hypervisor_hostname))) throw err
+      }
+    }
+    return (await this.findComputeNode(report.host, report.hypervisor_hostname))!
+  }
+
+  async findComputeNode(host: string, nodename: string): Promise<ComputeNodeRecord | undefined> {
+    return this.k
+      .selectFrom('compute_nodes')
+      .selectAll()
+      .where('host', '=', host)
+      .where('hypervisor_hostname', '=', nodename)
+      .where('deleted', '=', 0)
+      .executeTakeFirst()
+  }
+
+  async listComputeNodes(): Promise<ComputeNodeRecord[]> {
+    return this.k.selectFrom('compute_nodes').selectAll().where('deleted', '=', 0).orderBy('id').execute()
+  }
+
+  /**
+   * Claim resources on a node for a consumer, atomically: one conditional UPDATE checks capacity
+   * ((total - reserved) × ratio) against what is already allocated, so concurrent schedulers can
+   * never overcommit. Returns false when the node has no room. Idempotent per consumer.
+   */
+  async claim(nodeId: number, consumerUuid: string, r: ResourceRequest): Promise<boolean> {
+    return this.k.transaction().execute(async (tx) => {
+      const held = await tx
+        .selectFrom('allocations')
+        .select('compute_node_id')
+        .where('consumer_uuid', '=', consumerUuid)
+        .executeTakeFirst()
+      if (held) return held.compute_node_id === nodeId
+      const res = await tx
+        .updateTable('compute_nodes')
+        .set({
+          vcpus_allocated: sql<number>`vcpus_allocated + ${r.vcpus}`,
+          memory_mb_allocated: sql<number>`memory_mb_allocated + ${r.memory_mb}`,
+          disk_gb_allocated: sql<number>`disk_gb_allocated + ${r.disk_gb}`,
+        })
+        .where('id', '=', nodeId)
+        .where('deleted', '=', 0)
+        .where(sql<boolean>`vcpus_allocated + ${r.vcpus} <= (vcpus - reserved_vcpus) * cpu_allocation_ratio`)
+        .where(
+          sql<boolean>`memory_mb_allocated + ${r.memory_mb} <= (memory_mb - reserved_memory_mb) * ram_allocation_ratio`,
+        )
+        .where(
+          sql<boolean>`disk_gb_allocated + ${r.disk_gb} <= (local_gb - reserved_disk_gb) * disk_allocation_ratio`,
+        )
+        .executeTakeFirst()
+      if (Number(res.numUpdatedRows) === 0) return false
+      await tx
+        .insertInto('allocations')
+        .values({ consumer_uuid: consumerUuid, compute_node_id: nodeId, ...r, created_at: dbNow() })
+        .execute()
+      return true
+    })
+  }
+
+  /** Give a consumer's claim back. Safe to call twice: only the first call releases anything. */
+  async release(consumerUuid: string): Promise<void> {
+    await this.k.transaction().execute(async (tx) => {
+      const alloc = await tx
+        .selectFrom('allocations')
+        .selectAll()
+        .where('consumer_uuid', '=', consumerUuid)
+        .executeTakeFirst()
+      if (!alloc) return
+      const res = await tx.deleteFrom('allocations').where('id', '=', alloc.id).executeTakeFirst()
+      if (Number(res.numDeletedRows) === 0) return
+      await tx
+        .updateTable('compute_nodes')
+        .set({
+          vcpus_allocated: sql<number>`vcpus_allocated - ${alloc.vcpus}`,
+          memory_mb_allocated: sql<number>`memory_mb_allocated - ${alloc.memory_mb}`,
+          disk_gb_allocated: sql<number>`disk_gb_allocated - ${alloc.disk_gb}`,
+        })
+        .where('id', '=', alloc.compute_node_id)
+        .execute()
+    })
+  }
+
+  async hostExists(host: string): Promise<void> {
+    const node = await this.k
+      .selectFrom('compute_nodes')
+      .select('id')
+      .where('host', '=', host)
+      .executeTakeFirst()
+    if (!node) throw new ComputeHostNotFound(host)
+  }
+
+  async close(): Promise<void> {
+    await this.k.destroy()
+  }
+}
+
+function toService(row: Selectable<ServicesTable>): ServiceRecord {
+  return { ...row, disabled: Boolean(row.disabled), forced_down: Boolean(row.forced_down) }
+}
+
+function toInstance(r: Selectable<InstancesTable>, fault: InstanceFault | null): Instance {
+  return {
+    id: r.id,
+    uuid: r.uuid,
+    user_id: r.user_id,
+    project_id: r.project_id,
+    display_name: r.display_name,
+    display_description: r.display_description,
+    hostname: r.hostname,
+    vm_state: r.vm_state,
+    task_state: r.task_state,
+    power_state: r.power_state,
+    host: r.host,
+    node: r.node,
+    image_ref: r.image_ref,
+    flavor: JSON.parse(r.flavor ?? '{}') as Flavor,
+    availability_zone: r.availability_zone,
+    reservation_id: r.reservation_id,
+    launch_index: r.launch_index,
+    key_name: r.key_name,
+    user_data: r.user_data,
+    metadata: JSON.parse(r.metadata ?? '{}') as Record<string, string>,
+    config_drive: r.config_drive,
+    access_ip_v4: r.access_ip_v4,
+    access_ip_v6: r.access_ip_v6,
+    progress: r.progress,
+    locked: Boolean(r.locked),
+    locked_by: r.locked_by,
+    root_device_name: r.root_device_name,
+    launched_at: r.launched_at,
+    terminated_at: r.terminated_at,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    deleted: r.deleted !== 0,
+    fault,
+  }
+}

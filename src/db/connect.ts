@@ -1,0 +1,159 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { Kysely, MysqlDialect, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely'
+import { createPool } from 'mysql2'
+import pg from 'pg'
+
+export type DialectName = 'sqlite' | 'mysql' | 'postgres'
+
+/** A database handle and the dialect it speaks (migrations and a few queries differ by dialect). */
+export interface Db<Schema> {
+  readonly kysely: Kysely<Schema>
+  readonly dialect: DialectName
+  readonly url: string
+}
+
+// PostgreSQL's `timestamp` comes back as the text it stores, like the other dialects (see shared/time.ts).
+pg.types.setTypeParser(1114, (v: string) => v)
+// COUNT(*) and bigint sums arrive as strings from pg; they are small enough to be numbers here.
+pg.types.setTypeParser(20, (v: string) => Number(v))
+
+/**
+ * Open a database from an oslo.db-style URL: `sqlite:///relative.db`, `sqlite:////abs/path.db`,
+ * `mysql://user:pass@host/db` (also `mysql+pymysql://`), `postgresql://user@host/db`.
+ */
+export function connectDb<Schema>(url: string, options: { poolSize?: number } = {}): Db<Schema> {
+  const { dialect, rest } = parseScheme(url)
+  const poolSize = options.poolSize ?? 10
+  switch (dialect) {
+    case 'sqlite': {
+      const file = sqlitePath(rest)
+      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
+      const database = new Database(file)
+      database.pragma('journal_mode = WAL')
+      database.pragma('synchronous = NORMAL')
+      database.pragma('busy_timeout = 5000')
+      database.pragma('foreign_keys = ON')
+      return {
+        kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database: withBooleans(database) }) }),
+        dialect,
+        url,
+      }
+    }
+    case 'mysql': {
+      const u = new URL(`mysql://${rest}`)
+      const pool = createPool({
+        host: u.hostname,
+        port: Number(u.port || 3306),
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        database: u.pathname.slice(1),
+        connectionLimit: poolSize,
+        dateStrings: true,
+        timezone: 'Z',
+        charset: 'utf8mb4',
+      })
+      return { kysely: new Kysely<Schema>({ dialect: new MysqlDialect({ pool }) }), dialect, url }
+    }
+    case 'postgres': {
+      const pool = new pg.Pool({ connectionString: `postgresql://${rest}`, max: poolSize })
+      return { kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }), dialect, url }
+    }
+  }
+}
+
+/** SQLite has no boolean: bind true/false as 1/0, as the other dialects store them. */
+function withBooleans(database: Database.Database): SqliteDatabase {
+  const fix = (params: readonly unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p))
+  return {
+    close: () => database.close(),
+    prepare(sqlText: string) {
+      const statement = database.prepare(sqlText)
+      return {
+        reader: statement.reader,
+        all: (params) => statement.all(fix(params)),
+        run: (params) => statement.run(fix(params)),
+        iterate: (params) => statement.iterate(fix(params)),
+      }
+    },
+  }
+}
+
+function parseScheme(url: string): { dialect: DialectName; rest: string } {
+  const m = /^([a-z0-9+]+):\/\/(.*)$/i.exec(url)
+  if (!m) throw new Error(`Invalid database connection URL '${url}'`)
+  const scheme = m[1]!.toLowerCase().split('+')[0]!
+  const rest = m[2]!
+  if (scheme === 'sqlite') return { dialect: 'sqlite', rest }
+  if (scheme === 'mysql' || scheme === 'mariadb') return { dialect: 'mysql', rest }
+  if (scheme === 'postgresql' || scheme === 'postgres') return { dialect: 'postgres', rest }
+  throw new Error(`Unsupported database '${scheme}' in '${url}' (use sqlite, mysql or postgresql)`)
+}
+
+/** SQLAlchemy's rule: `sqlite:///x` is relative, `sqlite:////x` absolute, `sqlite://` in memory. */
+function sqlitePath(rest: string): string {
+  if (rest === '' || rest === '/' || rest === '/:memory:') return ':memory:'
+  return path.resolve(rest.slice(1))
+}
+
+/** Create the database an URL names, if the server lacks it (`db sync` on a fresh MariaDB/PostgreSQL). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const { dialect, rest } = parseScheme(url)
+  if (dialect === 'sqlite') return
+  if (dialect === 'mysql') {
+    const u = new URL(`mysql://${rest}`)
+    const name = u.pathname.slice(1)
+    const { createConnection } = await import('mysql2/promise')
+    const conn = await createConnection({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    })
+    try {
+      await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '')}\` CHARACTER SET utf8mb4`)
+    } finally {
+      await conn.end()
+    }
+    return
+  }
+  const u = new URL(`postgresql://${rest}`)
+  const name = u.pathname.slice(1)
+  u.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: u.toString() })
+  await client.connect()
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replaceAll('"', '')}"`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Drop the database an URL names (tests clean up after themselves). */
+export async function dropDatabase(url: string): Promise<void> {
+  const { dialect, rest } = parseScheme(url)
+  if (dialect === 'sqlite') return
+  if (dialect === 'mysql') {
+    const u = new URL(`mysql://${rest}`)
+    const { createConnection } = await import('mysql2/promise')
+    const conn = await createConnection({ host: u.hostname, port: Number(u.port || 3306), user: u.username })
+    try {
+      await conn.query(`DROP DATABASE IF EXISTS \`${u.pathname.slice(1).replaceAll('`', '')}\``)
+    } finally {
+      await conn.end()
+    }
+    return
+  }
+  const u = new URL(`postgresql://${rest}`)
+  const name = u.pathname.slice(1)
+  u.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: u.toString() })
+  await client.connect()
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '')}" WITH (FORCE)`)
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,113 @@
+import type { Flavor } from './flavor.js'
+
+/** An instance as every service sees it: the cell database row, with its flavor parsed. */
+export interface Instance {
+  readonly id: number
+  readonly uuid: string
+  readonly user_id: string | null
+  readonly project_id: string | null
+  readonly display_name: string | null
+  readonly display_description: string | null
+  readonly hostname: string | null
+  readonly vm_state: string | null
+  readonly task_state: string | null
+  readonly power_state: number | null
+  readonly host: string | null
+  readonly node: string | null
+  readonly image_ref: string | null
+  readonly flavor: Flavor
+  readonly availability_zone: string | null
+  readonly reservation_id: string | null
+  readonly launch_index: number | null
+  readonly key_name: string | null
+  readonly user_data: string | null
+  readonly metadata: Readonly<Record<string, string>>
+  readonly config_drive: string | null
+  readonly access_ip_v4: string | null
+  readonly access_ip_v6: string | null
+  readonly progress: number | null
+  readonly locked: boolean
+  readonly locked_by: string | null
+  readonly root_device_name: string | null
+  readonly launched_at: string | null
+  readonly terminated_at: string | null
+  readonly created_at: string | null
+  readonly updated_at: string | null
+  readonly deleted: boolean
+  /** The newest fault, for servers in ERROR. */
+  readonly fault?: InstanceFault | null
+}
+
+export interface InstanceFault {
+  readonly code: number
+  readonly message: string
+  readonly details: string | null
+  readonly host: string | null
+  readonly created_at: string | null
+}
+
+/** The fields a state change may write. */
+export type InstanceUpdates = Partial<
+  Pick<
+    Instance,
+    | 'vm_state'
+    | 'task_state'
+    | 'power_state'
+    | 'host'
+    | 'node'
+    | 'launched_at'
+    | 'terminated_at'
+    | 'progress'
+    | 'display_name'
+    | 'root_device_name'
+  >
+>
+
+/** Nova's `instance_name_template`: `instance-%08x` of the row id. */
+export function instanceName(id: number): string {
+  return `instance-${id.toString(16).padStart(8, '0')}`
+}
+
+/** What the scheduler needs to place one or more instances (Nova's RequestSpec, trimmed). */
+export interface RequestSpec {
+  readonly instance_uuid: string
+  readonly project_id: string
+  readonly user_id: string
+  readonly flavor: Flavor
+  readonly image_ref: string
+  readonly num_instances: number
+  readonly availability_zone: string | null
+  readonly scheduler_hints: Readonly<Record<string, unknown>>
+  readonly ignore_hosts: readonly string[]
+}
+
+/** The server the user asked for, before it has a cell (Nova's BuildRequest.instance). */
+export interface BuildRequestInstance {
+  readonly uuid: string
+  readonly display_name: string
+  readonly hostname: string
+  readonly project_id: string
+  readonly user_id: string
+  readonly image_ref: string
+  readonly flavor: Flavor
+  readonly availability_zone: string | null
+  readonly reservation_id: string
+  readonly launch_index: number
+  readonly key_name: string | null
+  readonly user_data: string | null
+  readonly metadata: Readonly<Record<string, string>>
+  readonly display_description: string | null
+  readonly access_ip_v4: string | null
+  readonly access_ip_v6: string | null
+  readonly config_drive: string | null
+  readonly created_at: string
+}
+
+/** The scheduler's answer for one instance (Nova's Selection). */
+export interface Selection {
+  readonly compute_node_uuid: string
+  readonly service_host: string
+  readonly nodename: string
+  readonly cell_uuid: string
+  readonly limits: Readonly<Record<string, number>>
+}

@@ -1,0 +1,50 @@
+/**
+ * The message bus under RPC. A transport moves oslo.messaging messages (the inner dict of the
+ * `{"oslo.version": "2.0", "oslo.message": …}` envelope) between processes; RpcClient and
+ * RpcServer give them meaning. Two implementations: in-process and AMQP 0-9-1.
+ */
+
+/** Where a message goes: `topic` (shared work queue), `topic.server`, or every `topic` server. */
+export interface Target {
+  readonly topic: string
+  readonly server?: string
+  readonly fanout?: boolean
+}
+
+/** The inner message dict: `method`, `args`, `_msg_id`, `_context_*`, or a reply's `result`. */
+export type Message = Record<string, unknown>
+
+export interface SendOptions {
+  /** Message time-to-live: a call's request dies in the queue once its caller gave up. */
+  readonly ttlMs?: number
+}
+
+/**
+ * Receives one message. The returned promise settles when handling is done: only then is the
+ * message acknowledged, so a consumer that dies mid-handling leaves it for another.
+ */
+export type MessageHandler = (message: Message) => Promise<void>
+
+export interface Subscription {
+  close(): Promise<void>
+}
+
+export interface Transport {
+  /** Publish to `topic` / `topic.server` on the control exchange, or to `topic_fanout`. */
+  send(target: Target, message: Message, options?: SendOptions): Promise<void>
+  /** Publish a reply to a caller's `reply_<uuid>` queue. */
+  reply(replyQueue: string, message: Message): Promise<void>
+  /** Serve a target: consume `topic`, `topic.server` (when server is set) and a fanout queue. */
+  listen(target: Target, handler: MessageHandler): Promise<Subscription>
+  /** This process's reply queue, declared on first use; every reply arriving on it goes to handler. */
+  replyQueue(handler: (message: Message) => void): Promise<string>
+  close(): Promise<void>
+}
+
+/** Queue and routing-key names, as oslo.messaging lays them out. */
+export function routingKey(target: Target): string {
+  return target.server ? `${target.topic}.${target.server}` : target.topic
+}
+export function fanoutExchange(topic: string): string {
+  return `${topic}_fanout`
+}

@@ -1,0 +1,115 @@
+import type { Subscription } from '../rpc/transport.js'
+import type { Logger } from '../shared/logger.js'
+
+/** Nova's SERVICE_VERSION for Zed, which our RPC versions mirror. */
+export const SERVICE_VERSION = 64
+
+/** How a service records its liveness: directly in the DB, or through the conductor. */
+export interface ServiceReporter {
+  register(): Promise<number>
+  report(serviceId: number): Promise<void>
+}
+
+/** A periodic task: runs every `intervalS`, never overlapping itself, never killing the service. */
+export class PeriodicTask {
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+
+  constructor(
+    readonly name: string,
+    private readonly intervalS: number,
+    private readonly fn: () => Promise<void>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Start after `initialDelayS` (jittered by the caller so thousands of hosts do not align). */
+  start(initialDelayS: number): void {
+    if (this.intervalS <= 0) return
+    const tick = async () => {
+      if (this.running) return
+      this.running = true
+      try {
+        await this.fn()
+      } catch (err) {
+        this.log.warn({ err, task: this.name }, 'periodic task failed')
+      } finally {
+        this.running = false
+      }
+    }
+    this.timer = setTimeout(() => {
+      void tick()
+      this.timer = setInterval(() => void tick(), this.intervalS * 1000)
+      this.timer.unref()
+    }, initialDelayS * 1000)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
+
+/**
+ * A running service: its RPC subscriptions, its services row with the heartbeat that keeps it
+ * up, and its periodic tasks. Stopping it stops all of them.
+ */
+export class Service {
+  private readonly tasks: PeriodicTask[] = []
+  private readonly subscriptions: Subscription[] = []
+  serviceId: number | undefined
+  private lostReporting = false
+
+  constructor(
+    readonly binary: string,
+    readonly host: string,
+    private readonly reporter: ServiceReporter,
+    private readonly reportIntervalS: number,
+    readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.serviceId = await this.reporter.register()
+    const id = this.serviceId
+    const heartbeat = new PeriodicTask(
+      'report_state',
+      this.reportIntervalS,
+      async () => {
+        try {
+          await this.reporter.report(id)
+          if (this.lostReporting) this.log.info('Recovered connection for reporting service status.')
+          this.lostReporting = false
+        } catch (err) {
+          // Logged once until it recovers; the next interval tries again.
+          if (!this.lostReporting) this.log.error({ err }, 'Lost connection for reporting service status.')
+          this.lostReporting = true
+        }
+      },
+      this.log,
+    )
+    heartbeat.start(Math.random() * this.reportIntervalS)
+    this.tasks.push(heartbeat)
+    // Report right away too: a new service should be up as soon as it serves.
+    await this.reporter.report(id).catch(() => undefined)
+  }
+
+  addTask(
+    name: string,
+    intervalS: number,
+    fn: () => Promise<void>,
+    initialDelayS = Math.random() * intervalS,
+  ): void {
+    const task = new PeriodicTask(name, intervalS, fn, this.log)
+    task.start(initialDelayS)
+    this.tasks.push(task)
+  }
+
+  addSubscription(sub: Subscription): void {
+    this.subscriptions.push(sub)
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.tasks) t.stop()
+    for (const s of this.subscriptions) await s.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Nova's exception hierarchy, reduced to what crosses a boundary: each error knows the HTTP
+ * code the API answers with, and its class name travels over RPC so the caller can rebuild it.
+ */
+export class NovaError extends Error {
+  /** HTTP status the API maps this error to. */
+  readonly code: number = 500
+  constructor(message: string) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+export class Invalid extends NovaError {
+  override readonly code = 400
+}
+export class NotFound extends NovaError {
+  override readonly code = 404
+}
+export class Conflict extends NovaError {
+  override readonly code = 409
+}
+export class Forbidden extends NovaError {
+  override readonly code = 403
+}
+
+export class FlavorNotFound extends NotFound {
+  constructor(flavorId: string) {
+    super(`Flavor ${flavorId} could not be found.`)
+  }
+}
+export class InstanceNotFound extends NotFound {
+  constructor(instanceUuid: string) {
+    super(`Instance ${instanceUuid} could not be found.`)
+  }
+}
+export class ComputeHostNotFound extends NotFound {
+  constructor(host: string) {
+    super(`Compute host ${host} could not be found.`)
+  }
+}
+export class ServiceNotFound extends NotFound {
+  constructor(serviceId: string) {
+    super(`Service ${serviceId} could not be found.`)
+  }
+}
+export class NoValidHost extends NovaError {
+  constructor(reason: string) {
+    super(`No valid host was found. ${reason}`.trim())
+  }
+}
+/** A compare-and-swap on task_state lost: someone else moved the instance first. */
+export class UnexpectedTaskStateError extends Conflict {
+  constructor(instanceUuid: string, expected: readonly (string | null)[], actual: string | null) {
+    super(
+      `Conflict updating instance ${instanceUuid}. Expected: {'task_state': [${expected.map(pyRepr).join(', ')}]}. Actual: {'task_state': ${pyRepr(actual)}}`,
+    )
+  }
+}
+export class UnexpectedDeletingTaskStateError extends UnexpectedTaskStateError {}
+export class InstanceInvalidState extends Conflict {}
+/** The build failed on this host in a way another host may not: try an alternate. */
+export class RescheduledException extends NovaError {}
+export class BuildAbortException extends NovaError {}
+export class MessagingTimeout extends NovaError {
+  override readonly code = 504
+}
+/** The broker is unreachable right now; the request was not sent. */
+export class MessagingUnavailable extends NovaError {
+  override readonly code = 503
+}
+/** A remote failure whose class this side does not know. */
+export class RemoteError extends NovaError {
+  constructor(
+    readonly excType: string,
+    message: string,
+  ) {
+    super(`Remote error: ${excType} ${message}`)
+  }
+}
+export class NoSuchMethod extends NovaError {
+  constructor(method: string) {
+    super(`Endpoint does not support RPC method ${method}`)
+  }
+}
+export class UnsupportedVersion extends NovaError {
+  constructor(version: string, method: string) {
+    super(`Endpoint does not support RPC version ${version}. Attempted method: ${method}`)
+  }
+}
+
+function pyRepr(value: string | null): string {
+  return value === null ? 'None' : `'${value}'`
+}
+
+/** Classes that may be rebuilt from a remote failure, by name (oslo's allowed_remote_exmods). */
+const remoteClasses = new Map<string, new (message: string) => NovaError>()
+for (const cls of [
+  NovaError,
+  Invalid,
+  NotFound,
+  Conflict,
+  Forbidden,
+  NoValidHost,
+  InstanceInvalidState,
+  RescheduledException,
+  BuildAbortException,
+  MessagingTimeout,
+  NoSuchMethod,
+  UnsupportedVersion,
+  UnexpectedTaskStateError,
+  UnexpectedDeletingTaskStateError,
+  InstanceNotFound,
+  FlavorNotFound,
+  ComputeHostNotFound,
+  ServiceNotFound,
+] as const) {
+  remoteClasses.set(cls.name, cls as unknown as new (message: string) => NovaError)
+}
+
+/**
+ * Rebuild an error raised on the far side of an RPC call. The message is kept verbatim (the
+ * constructors that format messages are bypassed) so the caller sees exactly what the remote said.
+ */
+export function errorFromRemote(className: string, message: string): NovaError {
+  const cls = remoteClasses.get(className)
+  if (!cls) return new RemoteError(className, message)
+  const err = Object.create(cls.prototype) as NovaError
+  Object.defineProperty(err, 'message', { value: message, writable: true, configurable: true })
+  Object.defineProperty(err, 'name', { value: className, writable: true, configurable: true })
+  Error.captureStackTrace(err, errorFromRemote)
+  return err
+}

@@ -1,0 +1,82 @@
+/**
+ * A whole cloud inside the test process: conductor, scheduler, compute hosts and the API, over
+ * the in-process bus or a real RabbitMQ vhost, on SQLite, MariaDB or PostgreSQL.
+ */
+import { randomBytes } from 'node:crypto'
+import { Runtime } from '../../src/cmd/runtime.js'
+import { apiDbSync, dbSync } from '../../src/cmd/manage.js'
+import { startApi, startCompute, startConductor, startScheduler } from '../../src/cmd/services.js'
+import { loadConfig } from '../../src/config/config.js'
+import { forgetHub, hubFor } from '../../src/rpc/in-process/in-process-transport.js'
+import { createLogger } from '../../src/shared/logger.js'
+import { createDatabases, type DbKind } from './databases.js'
+import { createVhost } from './rabbit.js'
+
+export type TransportKind = 'memory' | 'amqp'
+
+export interface CloudOptions {
+  readonly transport: TransportKind
+  readonly db: DbKind
+  readonly hosts?: readonly string[]
+  readonly config?: Record<string, Record<string, string>>
+}
+
+export interface Cloud {
+  readonly url: string
+  readonly transportUrl: string
+  readonly dbUrls: { cell: string; api: string }
+  readonly runtime: Runtime
+  /** Wait until the in-process bus is idle (no-op over AMQP). */
+  settle(): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startCloud(options: CloudOptions): Promise<Cloud> {
+  const dbs = createDatabases(options.db)
+  let transportUrl: string
+  let dropVhost = async () => {}
+  if (options.transport === 'amqp') {
+    const vhost = await createVhost()
+    transportUrl = vhost.url
+    dropVhost = () => vhost.drop()
+  } else {
+    transportUrl = `memory://test-${randomBytes(5).toString('hex')}`
+  }
+  const config = loadConfig([], {
+    ...options.config,
+    DEFAULT: {
+      host: 'controller',
+      transport_url: transportUrl,
+      report_interval: '1',
+      service_down_time: '10',
+      state_path: '/tmp',
+      ...options.config?.DEFAULT,
+    },
+    database: { connection: dbs.cell },
+    api_database: { connection: dbs.api },
+  })
+  const log = createLogger({ name: 'test' })
+  log.level = process.env.TSNOVA_TEST_LOG ?? 'silent'
+  await apiDbSync(config)
+  await dbSync(config)
+  const rt = new Runtime(config, log)
+  await startConductor(rt)
+  await startScheduler(rt)
+  for (const host of options.hosts ?? ['compute1']) await startCompute(rt, { host })
+  const api = await startApi(rt, { host: '127.0.0.1', port: 0 })
+  return {
+    url: api.url,
+    transportUrl,
+    dbUrls: dbs,
+    runtime: rt,
+    settle: async () => {
+      if (options.transport === 'memory') await hubFor(transportUrl).settle()
+    },
+    stop: async () => {
+      await rt.close()
+      if (options.transport === 'memory') forgetHub(transportUrl)
+      await dropVhost()
+      await dbs.drop()
+    },
+  }
+}

@@ -1,0 +1,496 @@
+import { randomBytes } from 'node:crypto'
+import { connect as amqpConnect } from 'amqplib'
+import { pino } from 'pino'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { AmqpTransport, parseRabbitUrl, redactTransportUrl } from '../../src/rpc/amqp/amqp-transport.js'
+import { forgetHub, hubFor, InProcessTransport } from '../../src/rpc/in-process/in-process-transport.js'
+import { Rpc, type ServedEndpoint } from '../../src/rpc/rpc.js'
+import type { Subscription, Target, Transport } from '../../src/rpc/transport.js'
+import { makeContext, type RequestContext } from '../../src/shared/context.js'
+import { MessagingTimeout, MessagingUnavailable, NoSuchMethod, NoValidHost } from '../../src/shared/errors.js'
+import { createLogger, type Logger } from '../../src/shared/logger.js'
+import {
+  closeConnections,
+  countConnections,
+  createVhost,
+  listExchanges,
+  listQueues,
+  rabbitAvailable,
+  type TestVhost,
+} from '../harness/rabbit.js'
+
+const log = createLogger({ name: 'transport-test' })
+if (!process.env.TSNOVA_LOG_LEVEL) log.level = 'silent'
+
+const haveRabbit = await rabbitAvailable()
+if (!haveRabbit) console.warn('RabbitMQ not reachable on 127.0.0.1:5672: AMQP transport tests skipped')
+
+const hex = (): string => randomBytes(4).toString('hex')
+
+interface Deferred<T> {
+  promise: Promise<T>
+  resolve(value: T): void
+}
+function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => {
+    resolve = r
+  })
+  return { promise, resolve }
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A test endpoint: answers with its own name, records casts, throws on request. */
+class Probe {
+  readonly casts: Record<string, unknown>[] = []
+  readonly contexts: RequestContext[] = []
+  constructor(readonly name: string) {}
+  async echo(_ctx: RequestContext, args: Record<string, unknown>): Promise<unknown> {
+    return { server: this.name, args }
+  }
+  async whoami(): Promise<string> {
+    return this.name
+  }
+  async record(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    this.casts.push(args)
+  }
+  async fail(_ctx: RequestContext, args: Record<string, unknown>): Promise<never> {
+    throw new NoValidHost(String(args.reason))
+  }
+  async whoasks(ctx: RequestContext): Promise<unknown> {
+    this.contexts.push(ctx)
+    return { requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId, roles: ctx.roles }
+  }
+  async slow(_ctx: RequestContext, args: Record<string, unknown>): Promise<unknown> {
+    await sleep(Number(args.ms ?? 10))
+    return args.i
+  }
+}
+
+const served = (endpoint: object): ServedEndpoint[] => [{ version: '1.0', endpoint }]
+
+interface Bus {
+  readonly name: string
+  readonly enabled: boolean
+  /** A new "process": its own transport on the shared bus. */
+  transport(logger?: Logger): Transport
+  setup(): Promise<void>
+  teardown(): Promise<void>
+}
+
+let vhost: TestVhost | undefined
+
+const memoryUrl = `memory://transport-test-${hex()}`
+const inProcessBus: Bus = {
+  name: 'in-process',
+  enabled: true,
+  transport: (logger = log) => new InProcessTransport(hubFor(memoryUrl), logger),
+  setup: async () => {},
+  teardown: async () => forgetHub(memoryUrl),
+}
+const amqpBus: Bus = {
+  name: 'amqp',
+  enabled: haveRabbit,
+  transport: (logger = log) => new AmqpTransport(vhost!.url, { controlExchange: 'nova', log: logger }),
+  setup: async () => {
+    vhost = await createVhost()
+  },
+  teardown: async () => {
+    await vhost?.drop()
+  },
+}
+
+beforeAll(async () => {
+  if (haveRabbit) await amqpBus.setup()
+}, 30_000)
+afterAll(async () => {
+  await amqpBus.teardown()
+  await inProcessBus.teardown()
+}, 30_000)
+
+/** Every Rpc and subscription a test opens, closed after it (subscriptions first). */
+const opened: { rpcs: Rpc[]; subs: Subscription[] } = { rpcs: [], subs: [] }
+afterEach(async () => {
+  await Promise.all(opened.subs.splice(0).map((s) => s.close()))
+  await Promise.all(opened.rpcs.splice(0).map((r) => r.close()))
+}, 20_000)
+
+function processOn(bus: Bus, logger?: Logger): Rpc {
+  const rpc = new Rpc(bus.transport(logger), logger ?? log, 10)
+  opened.rpcs.push(rpc)
+  return rpc
+}
+
+async function serve(rpc: Rpc, target: Target, endpoint: object): Promise<Subscription> {
+  const sub = await rpc.serve(target, served(endpoint))
+  opened.subs.push(sub)
+  return sub
+}
+
+for (const bus of [inProcessBus, amqpBus]) {
+  describe.skipIf(!bus.enabled)(`${bus.name} transport conformance`, () => {
+    it('call returns the result', async () => {
+      const topic = `conductor-${hex()}`
+      await serve(processOn(bus), { topic, server: 'c1' }, new Probe('c1'))
+      const client = processOn(bus).client({ topic, version: '1.0' })
+      const result = await client.call(makeContext(), 'echo', { a: 1, nested: { b: [1, 2, 'x'] }, n: null })
+      expect(result).toEqual({ server: 'c1', args: { a: 1, nested: { b: [1, 2, 'x'] }, n: null } })
+    })
+
+    it('cast is delivered', async () => {
+      const topic = `conductor-${hex()}`
+      const probe = new Probe('c1')
+      await serve(processOn(bus), { topic, server: 'c1' }, probe)
+      await processOn(bus).client({ topic, version: '1.0' }).cast(makeContext(), 'record', { k: 'v' })
+      await waitFor('the cast', () => probe.casts.length === 1)
+      expect(probe.casts).toEqual([{ k: 'v' }])
+    })
+
+    it('call to topic.server reaches only that server', async () => {
+      const topic = `compute-${hex()}`
+      const h1 = new Probe('host1')
+      const h2 = new Probe('host2')
+      await serve(processOn(bus), { topic, server: 'host1' }, h1)
+      await serve(processOn(bus), { topic, server: 'host2' }, h2)
+      const client = processOn(bus).client({ topic, version: '1.0' })
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          client.prepare({ server: 'host1' }).call<string>(makeContext(), 'whoami', {}),
+        ),
+      )
+      expect(new Set(answers)).toEqual(new Set(['host1']))
+      for (let i = 0; i < 10; i++)
+        await client.prepare({ server: 'host2' }).cast(makeContext(), 'record', { i })
+      await waitFor('casts at host2', () => h2.casts.length === 10)
+      await sleep(100)
+      expect(h1.casts).toEqual([])
+      expect(h2.casts.map((c) => c.i)).toEqual([...Array(10).keys()])
+    })
+
+    it('fanout cast reaches every server of the topic', async () => {
+      const topic = `scheduler-${hex()}`
+      const probes = ['s1', 's2', 's3'].map((n) => new Probe(n))
+      for (const p of probes) await serve(processOn(bus), { topic, server: p.name }, p)
+      const client = processOn(bus).client({ topic, fanout: true, version: '1.0' })
+      await client.cast(makeContext(), 'record', { update: 'aggregates' })
+      await waitFor('every fanout copy', () => probes.every((p) => p.casts.length >= 1))
+      await sleep(100)
+      for (const p of probes) expect(p.casts).toEqual([{ update: 'aggregates' }])
+    })
+
+    it('a fanout cast with no server listening is not an error', async () => {
+      const client = processOn(bus).client({ topic: `nobody-${hex()}`, fanout: true, version: '1.0' })
+      await expect(client.cast(makeContext(), 'record', {})).resolves.toBeUndefined()
+    })
+
+    it('call times out with MessagingTimeout when nobody serves', async () => {
+      const client = processOn(bus).client({ topic: `nobody-${hex()}`, version: '1.0' })
+      const started = Date.now()
+      await expect(client.call(makeContext(), 'echo', {}, 0.3)).rejects.toBeInstanceOf(MessagingTimeout)
+      expect(Date.now() - started).toBeLessThan(3000)
+    })
+
+    it('a remote error comes back typed', async () => {
+      const topic = `conductor-${hex()}`
+      await serve(processOn(bus), { topic }, new Probe('c1'))
+      const client = processOn(bus).client({ topic, version: '1.0' })
+      const err = await client.call(makeContext(), 'fail', { reason: 'x' }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(NoValidHost)
+      expect((err as Error).message).toBe(new NoValidHost('x').message)
+    })
+
+    it('an unknown method is NoSuchMethod', async () => {
+      const topic = `conductor-${hex()}`
+      await serve(processOn(bus), { topic }, new Probe('c1'))
+      const client = processOn(bus).client({ topic, version: '1.0' })
+      await expect(client.call(makeContext(), 'no_such_thing', {})).rejects.toBeInstanceOf(NoSuchMethod)
+      await expect(client.call(makeContext(), '_private', {})).rejects.toBeInstanceOf(NoSuchMethod)
+    })
+
+    it('the request context arrives at the endpoint', async () => {
+      const topic = `conductor-${hex()}`
+      const probe = new Probe('c1')
+      await serve(processOn(bus), { topic }, probe)
+      const ctx = makeContext({ userId: 'u1', projectId: 'p1', roles: ['member'] })
+      const seen = await processOn(bus).client({ topic, version: '1.0' }).call(ctx, 'whoasks', {})
+      expect(seen).toEqual({ requestId: ctx.requestId, userId: 'u1', projectId: 'p1', roles: ['member'] })
+      expect(probe.contexts[0]?.requestId).toBe(ctx.requestId)
+    })
+
+    it('200 concurrent calls are all answered', async () => {
+      const topic = `conductor-${hex()}`
+      await serve(processOn(bus), { topic, server: 'a' }, new Probe('a'))
+      await serve(processOn(bus), { topic, server: 'b' }, new Probe('b'))
+      const client = processOn(bus).client({ topic, version: '1.0' })
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => client.call<number>(makeContext(), 'slow', { i, ms: 20 })),
+      )
+      expect(results).toEqual([...Array(200).keys()])
+    })
+
+    it('500 concurrent calls (timed)', async () => {
+      const topic = `conductor-${hex()}`
+      await serve(processOn(bus), { topic }, new Probe('a'))
+      const client = processOn(bus).client({ topic, version: '1.0' })
+      await client.call(makeContext(), 'whoami', {}) // warm up: reply queue declared
+      const started = performance.now()
+      const results = await Promise.all(
+        Array.from({ length: 500 }, (_, i) => client.call<unknown>(makeContext(), 'echo', { i })),
+      )
+      const ms = performance.now() - started
+      expect(results).toHaveLength(500)
+      console.info(`[measure] ${bus.name}: 500 concurrent calls in ${ms.toFixed(0)} ms`)
+    }, 30_000)
+  })
+}
+
+describe('parseRabbitUrl', () => {
+  it('parses the oslo form, with the default vhost for an empty path', () => {
+    expect(parseRabbitUrl('rabbit://nova:s3cr%40t@mq1:5673/')).toEqual({
+      protocol: 'amqp',
+      hosts: [{ hostname: 'mq1', port: 5673, username: 'nova', password: 's3cr@t' }],
+      vhost: '/',
+    })
+    expect(parseRabbitUrl('rabbit://u:p@h').vhost).toBe('/')
+    expect(parseRabbitUrl('amqp://u:p@h/cell1').vhost).toBe('cell1')
+    expect(parseRabbitUrl('rabbit://u:p@h/%2F').vhost).toBe('/')
+  })
+
+  it('parses several comma-separated hosts', () => {
+    const url = parseRabbitUrl('rabbit://u1:p1@h1:5672,u2:p2@h2:5673,h3/vh')
+    expect(url.hosts).toEqual([
+      { hostname: 'h1', port: 5672, username: 'u1', password: 'p1' },
+      { hostname: 'h2', port: 5673, username: 'u2', password: 'p2' },
+      { hostname: 'h3', port: 5672, username: 'u2', password: 'p2' },
+    ])
+    expect(url.vhost).toBe('vh')
+    expect(parseRabbitUrl('rabbit://u:p@[::1]:5672/').hosts[0]?.hostname).toBe('::1')
+    expect(parseRabbitUrl('rabbit://u:p@h/?ssl=1').protocol).toBe('amqps')
+  })
+
+  it('redacts passwords', () => {
+    expect(redactTransportUrl('rabbit://u1:p1@h1:5672,u2:p2@h2/vh')).toBe(
+      'rabbit://u1:***@h1:5672,u2:***@h2/vh',
+    )
+  })
+})
+
+describe.skipIf(!haveRabbit)('amqp transport', () => {
+  const amqp = amqpBus
+
+  it('redelivers a message whose consumer dies mid-handling', async () => {
+    const topic = `work-${hex()}`
+    const started = deferred()
+    const release = deferred()
+    const a = processOn(amqp)
+    await serve(
+      a,
+      { topic },
+      {
+        async work(): Promise<string> {
+          started.resolve()
+          await release.promise
+          return 'A'
+        },
+      },
+    )
+    const pending = processOn(amqp)
+      .client({ topic, version: '1.0' })
+      .call<string>(makeContext(), 'work', {}, 20)
+    await started.promise
+    await serve(processOn(amqp), { topic }, { work: async () => 'B' })
+    await a.close() // "the process dies": the unacknowledged request goes back to the queue
+    await expect(pending).resolves.toBe('B')
+    release.resolve()
+  }, 30_000)
+
+  it('lays out queues and exchanges as oslo.messaging does', async () => {
+    const conductor = processOn(amqp)
+    await serve(conductor, { topic: 'conductor', server: 'ctl1' }, new Probe('ctl1'))
+    const compute = processOn(amqp)
+    const computeSub = await serve(compute, { topic: 'compute', server: 'host1' }, new Probe('host1'))
+    await compute.client({ topic: 'conductor', version: '1.0' }).call(makeContext(), 'whoami', {})
+
+    const queues = await listQueues(vhost!.vhost)
+    const byName = new Map(queues.map((q) => [q.name, q]))
+    for (const name of ['conductor', 'conductor.ctl1', 'compute', 'compute.host1']) {
+      expect(byName.get(name), name).toMatchObject({ durable: false, auto_delete: false, arguments: {} })
+    }
+    const fanouts = queues.filter((q) => /^compute_fanout_[0-9a-f]{32}$/.test(q.name))
+    const replies = queues.filter((q) => /^reply_[0-9a-f]{32}$/.test(q.name))
+    expect(fanouts).toHaveLength(1)
+    expect(replies).toHaveLength(1)
+    for (const q of [...fanouts, ...replies]) {
+      expect(q).toMatchObject({ durable: false, auto_delete: false, arguments: { 'x-expires': 1800000 } })
+    }
+
+    const exchanges = new Map((await listExchanges(vhost!.vhost)).map((e) => [e.name, e]))
+    expect(exchanges.get('nova')).toEqual({ name: 'nova', type: 'topic', durable: false, auto_delete: false })
+    expect(exchanges.get('compute_fanout')).toEqual({
+      name: 'compute_fanout',
+      type: 'fanout',
+      durable: false,
+      auto_delete: true,
+    })
+
+    // Closing the server deletes its fanout queue; the shared queues stay.
+    await computeSub.close()
+    const after = (await listQueues(vhost!.vhost)).map((q) => q.name)
+    expect(after).not.toContain(fanouts[0]!.name)
+    expect(after).toContain('compute.host1')
+  }, 30_000)
+
+  it('puts the oslo envelope on the wire, with a TTL on calls', async () => {
+    const model = await amqpConnect(`amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost!.vhost)}`)
+    try {
+      const ch = await model.createChannel()
+      const topic = `probe-${hex()}`
+      await ch.assertExchange('nova', 'topic', { durable: false, autoDelete: false })
+      await ch.assertQueue(topic, { durable: false, autoDelete: false })
+      await ch.bindQueue(topic, 'nova', topic)
+      const client = processOn(amqp).client({ topic, version: '1.0' })
+      const ctx = makeContext()
+      await client.cast(ctx, 'record', { x: 1 })
+      const cast = await ch.get(topic, { noAck: true })
+      // Nobody answers the call; read its request before its 1 s TTL runs out.
+      const calling = client.call(ctx, 'echo', {}, 1)
+      const got: { call: Awaited<ReturnType<typeof ch.get>> } = { call: false }
+      const polling = setInterval(() => {
+        void ch.get(topic, { noAck: true }).then((m) => {
+          if (m) got.call = m
+        })
+      }, 20)
+      await waitFor('the call request', () => got.call !== false, 900).finally(() => clearInterval(polling))
+      await expect(calling).rejects.toBeInstanceOf(MessagingTimeout)
+      const call = got.call
+      expect(cast && call).toBeTruthy()
+      if (!cast || !call) return
+      expect(cast.properties.contentType).toBe('application/json')
+      expect(cast.properties.expiration).toBeUndefined()
+      expect(call.properties.expiration).toBe('1000')
+      const outer = JSON.parse(cast.content.toString()) as Record<string, unknown>
+      expect(outer['oslo.version']).toBe('2.0')
+      const inner = JSON.parse(String(outer['oslo.message'])) as Record<string, unknown>
+      expect(inner).toMatchObject({
+        method: 'record',
+        args: { x: 1 },
+        version: '1.0',
+        _context_request_id: ctx.requestId,
+      })
+      const callInner = JSON.parse(
+        String((JSON.parse(call.content.toString()) as Record<string, unknown>)['oslo.message']),
+      ) as Record<string, unknown>
+      expect(callInner._msg_id).toMatch(/^[0-9a-f]{32}$/)
+      expect(callInner._reply_q).toMatch(/^reply_[0-9a-f]{32}$/)
+    } finally {
+      await model.close()
+    }
+  }, 30_000)
+
+  it('recovers from a broker connection cut', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const captured = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) })
+    const topic = `conductor-${hex()}`
+    const server = processOn(amqp, captured)
+    await serve(server, { topic, server: 'c1' }, new Probe('c1'))
+    const client = processOn(amqp, captured).client({ topic, version: '1.0' })
+    expect(await client.call(makeContext(), 'whoami', {})).toBe('c1')
+
+    await closeConnections(vhost!.vhost)
+    // Straight after the cut: send waits (bounded) for recovery, the server re-attaches, the reply finds its queue.
+    const started = Date.now()
+    expect(await client.call(makeContext(), 'whoami', {}, 15)).toBe('c1')
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => client.call<number>(makeContext(), 'slow', { i, ms: 1 })),
+    )
+    expect(results).toEqual([...Array(50).keys()])
+    console.info(`[measure] amqp: calls answered again ${Date.now() - started} ms after the connection cut`)
+
+    await waitFor(
+      'both reconnect logs',
+      () => lines.filter((l) => l.msg === 'reconnected to the message broker').length === 2,
+    )
+    const lost = lines.filter((l) => l.msg === 'lost connection to the message broker; reconnecting')
+    expect(lost).toHaveLength(2) // once per transport (two processes), at warn
+    expect(lost.every((l) => l.level === 40)).toBe(true)
+    expect(await countConnections(vhost!.vhost)).toBe(2)
+  }, 40_000)
+
+  it('calls in flight across a connection cut all complete', async () => {
+    const topic = `conductor-${hex()}`
+    await serve(processOn(amqp), { topic, server: 'a' }, new Probe('a'))
+    await serve(processOn(amqp), { topic, server: 'b' }, new Probe('b'))
+    let reconnects = 0
+    const counting = pino(
+      { level: 'info' },
+      { write: (s: string) => void (s.includes('reconnected') && reconnects++) },
+    )
+    const watched = processOn(amqp, counting).client({ topic, version: '1.0' })
+    await watched.call(makeContext(), 'whoami', {})
+    for (let round = 0; round < 3; round++) {
+      // Calls spread over ~3 s, 10 ms each, so some are in every stage when the cut lands
+      // (rabbitmqctl itself takes about a second).
+      const calls = Array.from({ length: 300 }, (_, i) =>
+        sleep(i * 10).then(() => watched.call<number>(makeContext(), 'slow', { i, ms: 10 }, 20)),
+      )
+      const before = reconnects
+      await closeConnections(vhost!.vhost)
+      expect(await Promise.all(calls)).toEqual([...Array(300).keys()])
+      await waitFor('the client to reconnect', () => reconnects > before)
+    }
+  }, 90_000)
+
+  it('fails fast with MessagingUnavailable when the broker is unreachable', async () => {
+    const transport = new AmqpTransport('rabbit://guest:guest@127.0.0.1:1/', {
+      controlExchange: 'nova',
+      log,
+      unavailableAfterMs: 500,
+    })
+    const started = Date.now()
+    await expect(transport.send({ topic: 'conductor' }, { method: 'x' })).rejects.toBeInstanceOf(
+      MessagingUnavailable,
+    )
+    await expect(transport.reply('reply_x', { result: 1 })).rejects.toBeInstanceOf(MessagingUnavailable)
+    expect(Date.now() - started).toBeLessThan(3000)
+    await transport.close()
+    await expect(transport.send({ topic: 'conductor' }, {})).rejects.toBeInstanceOf(MessagingUnavailable)
+  })
+
+  it('fails over to the next host of a multi-host URL', async () => {
+    const url = `rabbit://guest:guest@127.0.0.1:1,guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost!.vhost)}`
+    const topic = `conductor-${hex()}`
+    const rpc = new Rpc(new AmqpTransport(url, { controlExchange: 'nova', log }), log, 10)
+    opened.rpcs.push(rpc)
+    await serve(rpc, { topic }, new Probe('c1'))
+    expect(await rpc.client({ topic, version: '1.0' }).call(makeContext(), 'whoami', {})).toBe('c1')
+  }, 20_000)
+
+  it('close() leaves no connection, consumer or private queue behind', async () => {
+    const transport = amqp.transport()
+    const rpc = new Rpc(transport, log, 10)
+    const topic = `conductor-${hex()}`
+    await rpc.serve({ topic }, served(new Probe('c1'))) // left open: close() must tidy it
+    expect(await rpc.client({ topic, version: '1.0' }).call(makeContext(), 'whoami', {})).toBe('c1')
+    const replyQ = await transport.replyQueue(() => {})
+    const mine = (await listQueues(vhost!.vhost)).filter(
+      (q) => q.name === replyQ || q.name.startsWith(`${topic}_fanout_`),
+    )
+    expect(mine).toHaveLength(2)
+    await rpc.close()
+    expect(await countConnections(vhost!.vhost)).toBe(0)
+    const queues = await listQueues(vhost!.vhost)
+    expect(queues.map((q) => q.name).filter((n) => n === replyQ || n.startsWith(`${topic}_fanout_`))).toEqual(
+      [],
+    )
+    expect(queues.find((q) => q.name === topic)).toMatchObject({ consumers: 0 })
+  }, 20_000)
+})
