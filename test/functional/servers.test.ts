@@ -3,8 +3,8 @@
  * in-process bus + SQLite, RabbitMQ + MariaDB, RabbitMQ + PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
 import { ComputeClient } from '../harness/client.js'
+import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
 import type { DbKind } from '../harness/databases.js'
 
 const backends: [TransportKind, DbKind][] = [
@@ -58,8 +58,16 @@ describe.each(backends)('servers over %s + %s', (transport, db) => {
 
   it('lists devstack flavors and shows one', async () => {
     const list = await alice.request<{ flavors: { id: string; name: string }[] }>('GET', '/v2.1/flavors')
-    expect(list.body.flavors.map((f) => f.name)).toEqual(['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'])
-    const one = await alice.as('alice:project-a', 'latest').request<{ flavor: Record<string, unknown> }>('GET', '/v2.1/flavors/3')
+    expect(list.body.flavors.map((f) => f.name)).toEqual([
+      'm1.tiny',
+      'm1.small',
+      'm1.medium',
+      'm1.large',
+      'm1.xlarge',
+    ])
+    const one = await alice
+      .as('alice:project-a', 'latest')
+      .request<{ flavor: Record<string, unknown> }>('GET', '/v2.1/flavors/3')
     expect(one.body.flavor).toMatchObject({
       id: '3',
       name: 'm1.medium',
@@ -85,7 +93,13 @@ describe.each(backends)('servers over %s + %s', (transport, db) => {
     expect(res.headers.get('openstack-api-version')).toBe('compute 2.37')
     const id = res.body.server.id as string
     expect(res.headers.get('location')).toBe(`${cloud.url}/v2.1/servers/${id}`)
-    expect(Object.keys(res.body.server).sort()).toEqual(['OS-DCF:diskConfig', 'adminPass', 'id', 'links', 'security_groups'])
+    expect(Object.keys(res.body.server).sort()).toEqual([
+      'OS-DCF:diskConfig',
+      'adminPass',
+      'id',
+      'links',
+      'security_groups',
+    ])
 
     const building = await alice.getServer(id)
     expect(building.status).toBe(200)
@@ -103,7 +117,15 @@ describe.each(backends)('servers over %s + %s', (transport, db) => {
       'OS-EXT-STS:task_state': null,
       'OS-EXT-STS:power_state': 1,
       host_status: 'UP',
-      flavor: { vcpus: 1, ram: 512, disk: 1, ephemeral: 0, swap: 0, original_name: 'm1.tiny', extra_specs: {} },
+      flavor: {
+        vcpus: 1,
+        ram: 512,
+        disk: 1,
+        ephemeral: 0,
+        swap: 0,
+        original_name: 'm1.tiny',
+        extra_specs: {},
+      },
     })
     expect(['compute1', 'compute2']).toContain(active['OS-EXT-SRV-ATTR:host'])
     expect(active['OS-EXT-SRV-ATTR:instance_name']).toMatch(/^instance-[0-9a-f]{8}$/)
@@ -153,7 +175,9 @@ describe.each(backends)('servers over %s + %s', (transport, db) => {
     const deadline = Date.now() + 20_000
     let statuses: string[] = []
     while (Date.now() < deadline) {
-      statuses = await Promise.all(ids.map(async (id) => (await alice.getServer(id)).body.server.status as string))
+      statuses = await Promise.all(
+        ids.map(async (id) => (await alice.getServer(id)).body.server.status as string),
+      )
       if (statuses.every((s) => s === 'ACTIVE' || s === 'ERROR')) break
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -161,7 +185,9 @@ describe.each(backends)('servers over %s + %s', (transport, db) => {
     const failed = await Promise.all(ids.map((id) => alice.getServer(id)))
     const err = failed.find((r) => r.body.server.status === 'ERROR')!.body.server
     expect(err.fault).toMatchObject({ code: 500 })
-    expect((err.fault as { message: string }).message).toMatch(/^No valid host was found\. .*RamFilter removed 2 of 2 hosts: needs 16384 MB/)
+    expect((err.fault as { message: string }).message).toMatch(
+      /^No valid host was found\. .*RamFilter removed 2 of 2 hosts: needs 16384 MB/,
+    )
     for (const id of ids) await alice.request('DELETE', `/v2.1/servers/${id}`)
     await alice.waitForGone(ids)
   })

@@ -16,7 +16,11 @@ export class ComputeClient {
     return new ComputeClient(this.baseUrl, token, microversion)
   }
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Response<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response<T>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -32,7 +36,13 @@ export class ComputeClient {
 
   async createServer(name: string, extra: Record<string, unknown> = {}): Promise<string> {
     const res = await this.request<{ server: { id: string } }>('POST', '/v2.1/servers', {
-      server: { name, flavorRef: '1', imageRef: '10d3215f-ed5b-4106-829a-25b4e7c6caeb', networks: 'none', ...extra },
+      server: {
+        name,
+        flavorRef: '1',
+        imageRef: '10d3215f-ed5b-4106-829a-25b4e7c6caeb',
+        networks: 'none',
+        ...extra,
+      },
     })
     if (res.status !== 202) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`)
     return res.body.server.id
@@ -43,15 +53,24 @@ export class ComputeClient {
   }
 
   /** Poll until every server has `status` (or one is ERROR when waiting for ACTIVE). */
-  async waitForStatus(ids: readonly string[], status: string, timeoutMs = 20_000): Promise<Record<string, unknown>[]> {
+  async waitForStatus(
+    ids: readonly string[],
+    status: string,
+    timeoutMs = 20_000,
+  ): Promise<Record<string, unknown>[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const res = await this.request<{ servers: Record<string, unknown>[] }>('GET', '/v2.1/servers/detail?all_tenants=1')
+      const res = await this.request<{ servers: Record<string, unknown>[] }>(
+        'GET',
+        '/v2.1/servers/detail?all_tenants=1',
+      )
       const byId = new Map(res.body.servers.map((s) => [s.id as string, s]))
       const servers = ids.map((id) => byId.get(id))
       if (servers.every((s) => s?.status === status)) return servers as Record<string, unknown>[]
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${status}: ${JSON.stringify(servers.map((s) => s?.status ?? 'gone'))}`)
+        throw new Error(
+          `timed out waiting for ${status}: ${JSON.stringify(servers.map((s) => s?.status ?? 'gone'))}`,
+        )
       }
       await new Promise((r) => setTimeout(r, 50))
     }

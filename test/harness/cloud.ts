@@ -3,8 +3,8 @@
  * the in-process bus or a real RabbitMQ vhost, on SQLite, MariaDB or PostgreSQL.
  */
 import { randomBytes } from 'node:crypto'
-import { Runtime } from '../../src/cmd/runtime.js'
 import { apiDbSync, dbSync } from '../../src/cmd/manage.js'
+import { Runtime } from '../../src/cmd/runtime.js'
 import { startApi, startCompute, startConductor, startScheduler } from '../../src/cmd/services.js'
 import { loadConfig } from '../../src/config/config.js'
 import { forgetHub, hubFor } from '../../src/rpc/in-process/in-process-transport.js'

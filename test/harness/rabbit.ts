@@ -66,10 +66,12 @@ export interface QueueInfo {
   readonly auto_delete: boolean
   readonly arguments: Record<string, unknown>
   readonly consumers: number
+  /** Ready plus unacknowledged. */
   readonly messages: number
+  readonly messages_unacknowledged: number
 }
 
-/** `rabbitmqctl list_queues -p <vhost> name durable auto_delete arguments consumers messages` */
+/** `rabbitmqctl list_queues -p <vhost> name durable auto_delete arguments consumers messages messages_unacknowledged` */
 export async function listQueues(vhost: string): Promise<QueueInfo[]> {
   const out = await rabbitmqctl(
     'list_queues',
@@ -81,6 +83,7 @@ export async function listQueues(vhost: string): Promise<QueueInfo[]> {
     'arguments',
     'consumers',
     'messages',
+    'messages_unacknowledged',
     '--formatter',
     'json',
   )
@@ -92,6 +95,7 @@ export async function listQueues(vhost: string): Promise<QueueInfo[]> {
     arguments: toArgs(r.arguments),
     consumers: Number(r.consumers ?? 0),
     messages: Number(r.messages ?? 0),
+    messages_unacknowledged: Number(r.messages_unacknowledged ?? 0),
   }))
 }
 

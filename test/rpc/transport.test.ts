@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AmqpTransport, parseRabbitUrl, redactTransportUrl } from '../../src/rpc/amqp/amqp-transport.js'
 import { forgetHub, hubFor, InProcessTransport } from '../../src/rpc/in-process/in-process-transport.js'
 import { Rpc, type ServedEndpoint } from '../../src/rpc/rpc.js'
-import type { Subscription, Target, Transport } from '../../src/rpc/transport.js'
+import type { Message, Subscription, Target, Transport } from '../../src/rpc/transport.js'
 import { makeContext, type RequestContext } from '../../src/shared/context.js'
 import { MessagingTimeout, MessagingUnavailable, NoSuchMethod, NoValidHost } from '../../src/shared/errors.js'
 import { createLogger, type Logger } from '../../src/shared/logger.js'
@@ -15,6 +15,7 @@ import {
   createVhost,
   listExchanges,
   listQueues,
+  type QueueInfo,
   rabbitAvailable,
   type TestVhost,
 } from '../harness/rabbit.js'
@@ -312,6 +313,35 @@ describe.skipIf(!haveRabbit)('amqp transport', () => {
     await expect(pending).resolves.toBe('B')
     release.resolve()
   }, 30_000)
+
+  it('acknowledges a request only once its handler settles, a rejection included', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const captured = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) })
+    const transport = amqp.transport(captured)
+    try {
+      const topic = `raw-${hex()}`
+      const gate = deferred()
+      const got: Message[] = []
+      await transport.listen({ topic }, async (m) => {
+        got.push(m)
+        await gate.promise
+        throw new Error('handler failed')
+      })
+      await transport.send({ topic }, { method: 'x', n: 1 })
+      await waitFor('the delivery', () => got.length === 1)
+      const queue = async (): Promise<QueueInfo | undefined> =>
+        (await listQueues(vhost!.vhost)).find((q) => q.name === topic)
+      expect(await queue()).toMatchObject({ messages: 1, messages_unacknowledged: 1 })
+      gate.resolve()
+      await waitFor('the error log', () => lines.some((l) => l.level === 50))
+      await sleep(50)
+      expect(await queue()).toMatchObject({ messages: 0, messages_unacknowledged: 0 })
+      expect(got).toEqual([{ method: 'x', n: 1 }])
+      expect(lines.find((l) => l.level === 50)?.msg).toBe('message handler failed; message acknowledged')
+    } finally {
+      await transport.close()
+    }
+  }, 20_000)
 
   it('lays out queues and exchanges as oslo.messaging does', async () => {
     const conductor = processOn(amqp)

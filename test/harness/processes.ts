@@ -1,0 +1,107 @@
+/**
+ * A distributed cloud for tests: each service its own OS process (`bin/tsnova <service>`), as an
+ * operator would run them, sharing one config file.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx')
+const MAIN = path.join(ROOT, 'src/cmd/tsnova.ts')
+const MANAGE = path.join(ROOT, 'src/cmd/tsnova-manage.ts')
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+export function writeConfig(sections: Record<string, Record<string, string | number>>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsnova-conf-'))
+  const file = path.join(dir, 'nova.conf')
+  const text = Object.entries(sections)
+    .map(
+      ([group, values]) =>
+        `[${group}]\n${Object.entries(values)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n')}\n`,
+    )
+    .join('\n')
+  writeFileSync(file, text)
+  return file
+}
+
+export class ServiceProcess {
+  readonly output: string[] = []
+  private exited: Promise<number | null>
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString())
+      if (this.output.length > 500) this.output.shift()
+    }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)))
+  }
+
+  /** Resolve once a log line contains `text`. */
+  async waitFor(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.output.join('').includes(text)) {
+      if (this.child.exitCode !== null)
+        throw new Error(`${this.name} exited: ${this.output.join('').slice(-2000)}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.name}: no '${text}' within ${timeoutMs} ms: ${this.output.join('').slice(-2000)}`,
+        )
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    this.child.kill(signal)
+    await this.exited
+  }
+}
+
+export function startService(
+  service: string,
+  configFiles: string[],
+  env: Record<string, string> = {},
+): ServiceProcess {
+  const args = [MAIN, service, ...configFiles.flatMap((f) => ['--config-file', f])]
+  const child = spawn(TSX, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return new ServiceProcess(service, child)
+}
+
+export async function manage(configFiles: string[], ...command: string[]): Promise<string> {
+  const args = [MANAGE, ...configFiles.flatMap((f) => ['--config-file', f]), ...command]
+  const child = spawn(TSX, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString()
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    out += c.toString()
+  })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  if (code !== 0) throw new Error(`tsnova-manage ${command.join(' ')} failed (${code}): ${out}`)
+  return out
+}

@@ -1,0 +1,90 @@
+/**
+ * The distributed shape: api, conductor, scheduler and two computes as separate OS processes
+ * over RabbitMQ and MariaDB. Boots 20 servers, sees them ACTIVE on both hosts, deletes them all.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ComputeClient } from '../harness/client.js'
+import { createDatabases, type TestDatabases } from '../harness/databases.js'
+import { freePort, manage, type ServiceProcess, startService, writeConfig } from '../harness/processes.js'
+import { createVhost, rabbitmqctl, type TestVhost } from '../harness/rabbit.js'
+
+describe('distributed over RabbitMQ + MariaDB', () => {
+  let vhost: TestVhost
+  let dbs: TestDatabases
+  const procs: ServiceProcess[] = []
+  let client: ComputeClient
+
+  beforeAll(async () => {
+    vhost = await createVhost()
+    dbs = createDatabases('mysql')
+    const port = await freePort()
+    const common = writeConfig({
+      DEFAULT: {
+        transport_url: vhost.url,
+        host: 'controller',
+        osapi_compute_listen: '127.0.0.1',
+        osapi_compute_listen_port: port,
+        report_interval: 2,
+      },
+      database: { connection: dbs.cell },
+      api_database: { connection: dbs.api },
+    })
+    await manage([common], 'api_db', 'sync')
+    await manage([common], 'db', 'sync')
+    const conductor = startService('conductor', [common])
+    const scheduler = startService('scheduler', [common])
+    procs.push(conductor, scheduler)
+    await conductor.waitFor('nova-conductor started')
+    await scheduler.waitFor('nova-scheduler started')
+    for (const host of ['cmp-1', 'cmp-2']) {
+      const compute = startService('compute', [common, writeConfig({ DEFAULT: { host } })])
+      procs.push(compute)
+      await compute.waitFor('nova-compute started')
+    }
+    const api = startService('api', [common])
+    procs.push(api)
+    await api.waitFor('nova-api listening')
+    client = new ComputeClient(`http://127.0.0.1:${port}`, 'demo:demo')
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()))
+    await vhost?.drop()
+    await dbs?.drop()
+  })
+
+  it('boots 20 servers across both hosts and deletes them all', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => client.createServer(`mp-${i}`)))
+    const admin = client.as('admin:admin')
+    const servers = await admin.waitForStatus(ids, 'ACTIVE', 60_000)
+    const perHost = new Map<string, number>()
+    for (const s of servers) {
+      const host = s['OS-EXT-SRV-ATTR:host'] as string
+      perHost.set(host, (perHost.get(host) ?? 0) + 1)
+    }
+    expect([...perHost.keys()].sort()).toEqual(['cmp-1', 'cmp-2'])
+    for (const id of ids) expect((await client.request('DELETE', `/v2.1/servers/${id}`)).status).toBe(204)
+    await client.waitForGone(ids, 60_000)
+    const left = await client.request<{ servers: unknown[] }>('GET', '/v2.1/servers')
+    expect(left.body.servers).toEqual([])
+  })
+
+  it('lays out queues as Nova does', async () => {
+    const queues = (await rabbitmqctl('list_queues', '-p', vhost.vhost, 'name', '--no-table-headers'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+    for (const name of [
+      'conductor',
+      'conductor.controller',
+      'scheduler',
+      'scheduler.controller',
+      'compute.cmp-1',
+      'compute.cmp-2',
+    ]) {
+      expect(queues).toContain(name)
+    }
+    expect(queues.filter((q) => /^reply_[0-9a-f]{32}$/.test(q)).length).toBeGreaterThanOrEqual(3) // computes and the conductor (replies are declared on first call)
+    expect(queues.filter((q) => /^compute_fanout_[0-9a-f]{32}$/.test(q))).toHaveLength(2)
+  })
+})
