@@ -46,8 +46,10 @@ program
   .command('all-in-one')
   .description('every service in one process: in-process transport, SQLite, the fake driver')
   .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
-  .action(async (opts: { configFile: string[] }) => {
+  .option('--fake-hosts <n>', 'run this many fake compute hosts (<host>-1 … <host>-n) instead of one', '1')
+  .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
     const started = Date.now()
+    const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
     await run(opts.configFile, 'tsnova', async (rt) => {
       await apiDbSync(rt.config)
       await dbSync(rt.config)

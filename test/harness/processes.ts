@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx')
-const MAIN = path.join(ROOT, 'src/cmd/tsnova.ts')
-const MANAGE = path.join(ROOT, 'src/cmd/tsnova-manage.ts')
+// The built services (`npm test` builds first), started as an operator starts them.
+const MAIN = path.join(ROOT, 'dist/cmd/tsnova.js')
+const MANAGE = path.join(ROOT, 'dist/cmd/tsnova-manage.js')
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -81,9 +81,10 @@ export function startService(
   service: string,
   configFiles: string[],
   env: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): ServiceProcess {
-  const args = [MAIN, service, ...configFiles.flatMap((f) => ['--config-file', f])]
-  const child = spawn(TSX, args, {
+  const args = [MAIN, service, ...configFiles.flatMap((f) => ['--config-file', f]), ...extraArgs]
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,7 +94,7 @@ export function startService(
 
 export async function manage(configFiles: string[], ...command: string[]): Promise<string> {
   const args = [MANAGE, ...configFiles.flatMap((f) => ['--config-file', f]), ...command]
-  const child = spawn(TSX, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString()

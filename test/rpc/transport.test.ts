@@ -479,6 +479,27 @@ describe.skipIf(!haveRabbit)('amqp transport', () => {
     }
   }, 90_000)
 
+  it('restores a server whose queue was deleted under it', async () => {
+    const topic = `conductor-${hex()}`
+    await serve(processOn(amqp), { topic, server: 'c1' }, new Probe('c1'))
+    const client = processOn(amqp).client({ topic, version: '1.0' })
+    expect(await client.call(makeContext(), 'whoami', {})).toBe('c1')
+    const model = await amqpConnect(`amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost!.vhost)}`)
+    try {
+      const ch = await model.createChannel()
+      await ch.deleteQueue(topic) // the broker cancels the server's consumer
+    } finally {
+      await model.close()
+    }
+    const until = Date.now() + 10_000
+    for (;;) {
+      if ((await listQueues(vhost!.vhost)).some((q) => q.name === topic && q.consumers === 1)) break
+      if (Date.now() > until) throw new Error('queue not restored')
+      await sleep(100)
+    }
+    expect(await client.call(makeContext(), 'whoami', {}, 10)).toBe('c1')
+  }, 30_000)
+
   it('fails fast with MessagingUnavailable when the broker is unreachable', async () => {
     const transport = new AmqpTransport('rabbit://guest:guest@127.0.0.1:1/', {
       controlExchange: 'nova',
