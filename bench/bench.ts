@@ -25,6 +25,7 @@ interface BootOptions {
   transport: 'memory' | 'amqp'
   db: DbKind
   concurrency: string
+  profile?: string
 }
 
 function percentile(values: number[], p: number): number {
@@ -74,24 +75,41 @@ async function boot(opts: BootOptions): Promise<void> {
     api_database: { connection: dbs.api },
   })
   const started = Date.now()
+  // `--profile api,conductor` writes V8 CPU profiles of those services into .bench/profiles.
+  const profiled = new Set((opts.profile ?? '').split(',').filter(Boolean))
+  const withProfile = (name: string, args: string[] = []) => ({
+    args,
+    nodeArgs: profiled.has(name) ? ['--cpu-prof', '--cpu-prof-dir=.bench/profiles'] : [],
+  })
   try {
     if (opts.transport === 'memory') {
-      const aio = startService('all-in-one', [conf], {}, ['--fake-hosts', String(hosts)])
+      const aio = startService(
+        'all-in-one',
+        [conf],
+        withProfile('all-in-one', ['--fake-hosts', String(hosts)]),
+      )
       procs.push(aio)
       await aio.waitFor('ready in', 60_000)
     } else {
       await manage([conf], 'api_db', 'sync')
       await manage([conf], 'db', 'sync')
-      const control = [startService('conductor', [conf]), startService('scheduler', [conf])]
+      const control = [
+        startService('conductor', [conf], withProfile('conductor')),
+        startService('scheduler', [conf], withProfile('scheduler')),
+      ]
       procs.push(...control)
       await control[0]!.waitFor('nova-conductor started')
       await control[1]!.waitFor('nova-scheduler started')
       const computes = Array.from({ length: hosts }, (_, i) =>
-        startService('compute', [conf, writeConfig({ DEFAULT: { host: `fake-compute-${i + 1}` } })]),
+        startService(
+          'compute',
+          [conf, writeConfig({ DEFAULT: { host: `fake-compute-${i + 1}` } })],
+          withProfile('compute'),
+        ),
       )
       procs.push(...computes)
       for (const c of computes) await c.waitFor('nova-compute started', 60_000)
-      const api = startService('api', [conf])
+      const api = startService('api', [conf], withProfile('api'))
       procs.push(api)
       await api.waitFor('nova-api listening')
     }
@@ -171,5 +189,6 @@ program
   .option('--transport <kind>', 'memory (all-in-one process) or amqp (distributed processes)', 'memory')
   .option('--db <kind>', 'sqlite, mysql or postgres', 'sqlite')
   .option('--concurrency <n>', 'concurrent HTTP clients', '10')
+  .option('--profile <services>', 'comma-separated services to CPU-profile into .bench/profiles')
   .action(boot)
 await program.parseAsync(process.argv)

@@ -156,7 +156,8 @@ export class ComputeApi {
       await this.localDelete(instance)
       return
     }
-    const deleting = await this.cell.updateInstance(uuid, { task_state: TaskState.DELETING })
+    await this.cell.updateInstance(uuid, { task_state: TaskState.DELETING })
+    const deleting = { ...instance, task_state: TaskState.DELETING }
     await this.cell.actionStart({
       action: 'delete',
       instance_uuid: uuid,

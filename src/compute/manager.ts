@@ -44,14 +44,12 @@ export class ComputeManager implements ComputeRpc {
   private async buildAndRun(ctx: RequestContext, args: BuildAndRunInstanceArgs): Promise<void> {
     const log = this.log.child({ request_id: ctx.requestId, instance_uuid: args.instance.uuid })
     const started = Date.now()
-    let instance: Instance
+    const instance: Instance = { ...args.instance, task_state: TaskState.SPAWNING }
     try {
-      instance = await this.conductor.instanceUpdate(
-        ctx,
-        args.instance.uuid,
-        { task_state: TaskState.SPAWNING },
-        [TaskState.SCHEDULING, null],
-      )
+      await this.conductor.instanceUpdate(ctx, instance.uuid, { task_state: TaskState.SPAWNING }, [
+        TaskState.SCHEDULING,
+        null,
+      ])
     } catch (err) {
       // Deleted before we began, or a duplicate of a build already under way: nothing to do.
       if (err instanceof UnexpectedTaskStateError || (err as Error).name === 'InstanceNotFound') {
@@ -100,11 +98,12 @@ export class ComputeManager implements ComputeRpc {
   ): Promise<void> {
     const reason = `Build of instance ${instance.uuid} was re-scheduled: ${err.message}`
     if (args.host_list.length > 0) {
+      const updates = { task_state: TaskState.SCHEDULING, host: null, node: null }
       const rescheduled = await this.conductor
-        .instanceUpdate(ctx, instance.uuid, { task_state: TaskState.SCHEDULING, host: null, node: null }, [
-          TaskState.SPAWNING,
-        ])
+        .instanceUpdate(ctx, instance.uuid, updates, [TaskState.SPAWNING])
+        .then(() => ({ ...instance, ...updates }))
         .catch(() => undefined)
+      // Deleted meanwhile: nothing left to build.
       if (!rescheduled) return
       await this.computeTask.buildInstances(ctx, {
         instance: rescheduled,

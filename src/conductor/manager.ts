@@ -27,7 +27,7 @@ export class ConductorManager implements ConductorRpc {
   instance_update(
     _ctx: RequestContext,
     args: { instance_uuid: string; updates: InstanceUpdates; expected_task_state?: (string | null)[] },
-  ): Promise<Instance> {
+  ): Promise<void> {
     return this.cell.updateInstance(args.instance_uuid, args.updates, args.expected_task_state)
   }
 
@@ -115,11 +115,6 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   ): Promise<void> {
     const [chosen, ...alternates] = hostList
     if (!chosen) return
-    // The user may have deleted the server while it was being scheduled.
-    if (!(await this.api.getBuildRequest(br.uuid))) {
-      await this.cell.release(br.uuid)
-      return
-    }
     const instance = await this.cell.createInstance({
       ...br,
       vm_state: VmState.BUILDING,
@@ -129,7 +124,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     })
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
     if (!(await this.api.deleteBuildRequest(br.uuid))) {
-      // Deleted between our check and now: undo, as Nova's conductor does.
+      // The user deleted the server while it was being scheduled: undo, as Nova's conductor does.
       await this.cell.destroyInstance(br.uuid)
       await this.cell.release(br.uuid)
       return
@@ -165,11 +160,9 @@ export class ComputeTaskManager implements ComputeTaskRpc {
         disk_gb: args.request_spec.flavor.root_gb + args.request_spec.flavor.ephemeral_gb,
       })
       if (!claimed) continue
-      const instance = await this.cell.updateInstance(
-        uuid,
-        { host: next.service_host, node: next.nodename, task_state: TaskState.SCHEDULING },
-        [TaskState.SCHEDULING, null],
-      )
+      const updates = { host: next.service_host, node: next.nodename, task_state: TaskState.SCHEDULING }
+      await this.cell.updateInstance(uuid, updates, [TaskState.SCHEDULING, null])
+      const instance = { ...args.instance, ...updates }
       await this.compute.buildAndRunInstance(ctx, next.service_host, {
         instance,
         request_spec: args.request_spec,

@@ -35,7 +35,7 @@ export interface ConductorRpc {
   instance_update(
     ctx: RequestContext,
     args: { instance_uuid: string; updates: InstanceUpdates; expected_task_state?: (string | null)[] },
-  ): Promise<Instance>
+  ): Promise<void>
   instance_destroy(ctx: RequestContext, args: { instance_uuid: string }): Promise<void>
   instance_fault_create(
     ctx: RequestContext,
@@ -71,7 +71,7 @@ export class ConductorClient {
     instanceUuid: string,
     updates: InstanceUpdates,
     expectedTaskState?: (string | null)[],
-  ): Promise<Instance> {
+  ): Promise<void> {
     return this.client.call(ctx, 'instance_update', {
       instance_uuid: instanceUuid,
       updates,

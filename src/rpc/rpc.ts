@@ -65,7 +65,13 @@ export class Rpc {
     timeoutS = this.responseTimeoutS,
   ): Promise<T> {
     if (target.fanout) throw new Error('A call cannot be fanned out')
-    this.replyQ ??= this.transport.replyQueue((m) => this.onReply(m))
+    this.replyQ ??= this.transport
+      .replyQueue((m) => this.onReply(m))
+      .catch((err: unknown) => {
+        // Not cached: the next call tries to declare the reply queue again.
+        this.replyQ = undefined
+        throw err
+      })
     const replyQ = await this.replyQ
     const msgId = newId()
     const message = this.request(ctx, target, method, args)
@@ -107,11 +113,14 @@ export class Rpc {
         seenOrder.push(uniqueId)
         if (seenOrder.length > DUPLICATE_WINDOW) seen.delete(seenOrder.shift()!)
       }
-      await this.dispatch(message, endpoints)
+      const answered = await this.dispatch(message, endpoints)
+      // A call whose reply never left may be redelivered: let that copy run again (handlers are idempotent).
+      if (!answered && uniqueId) seen.delete(uniqueId)
     })
   }
 
-  private async dispatch(message: Message, endpoints: readonly ServedEndpoint[]): Promise<void> {
+  /** Run the method and answer a call; false if the reply could not be sent. */
+  private async dispatch(message: Message, endpoints: readonly ServedEndpoint[]): Promise<boolean> {
     const ctx = unpackContext(message)
     const method = String(message.method ?? '')
     const msgId = typeof message._msg_id === 'string' ? message._msg_id : undefined
@@ -138,8 +147,10 @@ export class Rpc {
         })
       } catch (err) {
         log.error({ err, replyQ }, 'could not send reply')
+        return false
       }
     }
+    return true
   }
 
   private onReply(message: Message): void {

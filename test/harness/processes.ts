@@ -3,7 +3,7 @@
  * operator would run them, sharing one config file.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -39,33 +39,33 @@ export function writeConfig(sections: Record<string, Record<string, string | num
   return file
 }
 
+/**
+ * A service process whose output goes to a log file, as a real deployment's would: a pipe to
+ * this (busy) process could fill up and stall the service on its own log writes.
+ */
 export class ServiceProcess {
-  readonly output: string[] = []
-  private exited: Promise<number | null>
+  private readonly exited: Promise<number | null>
 
   constructor(
     readonly name: string,
     readonly child: ChildProcess,
+    readonly logFile: string,
   ) {
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString())
-      if (this.output.length > 500) this.output.shift()
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)))
+  }
+
+  output(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : ''
   }
 
   /** Resolve once a log line contains `text`. */
   async waitFor(text: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    while (!this.output.join('').includes(text)) {
-      if (this.child.exitCode !== null)
-        throw new Error(`${this.name} exited: ${this.output.join('').slice(-2000)}`)
-      if (Date.now() > deadline)
-        throw new Error(
-          `${this.name}: no '${text}' within ${timeoutMs} ms: ${this.output.join('').slice(-2000)}`,
-        )
+    while (!this.output().includes(text)) {
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.output().slice(-2000)}`)
+      if (Date.now() > deadline) {
+        throw new Error(`${this.name}: no '${text}' within ${timeoutMs} ms: ${this.output().slice(-2000)}`)
+      }
       await new Promise((r) => setTimeout(r, 50))
     }
   }
@@ -77,19 +77,35 @@ export class ServiceProcess {
   }
 }
 
+export interface StartOptions {
+  readonly env?: Record<string, string>
+  /** Arguments after the service name (e.g. `--fake-hosts 8`). */
+  readonly args?: readonly string[]
+  /** Arguments to node itself (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[]
+}
+
 export function startService(
   service: string,
   configFiles: string[],
-  env: Record<string, string> = {},
-  extraArgs: string[] = [],
+  options: StartOptions = {},
 ): ServiceProcess {
-  const args = [MAIN, service, ...configFiles.flatMap((f) => ['--config-file', f]), ...extraArgs]
+  const args = [
+    ...(options.nodeArgs ?? []),
+    MAIN,
+    service,
+    ...configFiles.flatMap((f) => ['--config-file', f]),
+    ...(options.args ?? []),
+  ]
+  const logFile = path.join(mkdtempSync(path.join(tmpdir(), `tsnova-${service}-`)), `${service}.log`)
+  const fd = openSync(logFile, 'a')
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', fd, fd],
   })
-  return new ServiceProcess(service, child)
+  closeSync(fd)
+  return new ServiceProcess(service, child, logFile)
 }
 
 export async function manage(configFiles: string[], ...command: string[]): Promise<string> {

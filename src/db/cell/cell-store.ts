@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Selectable, sql } from 'kysely'
+import { type Insertable, type Selectable, sql } from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
 import type { Instance, InstanceFault, InstanceUpdates } from '../../objects/instance.js'
 import { VmState } from '../../objects/states.js'
@@ -100,11 +100,29 @@ export class CellStore {
       locked: false,
       updated_at: n.created_at,
     }
-    // An instance that already exists (a redelivered build message) is returned as it is.
-    const existing = await this.findInstance(n.uuid, true)
-    if (existing) return existing
-    await this.k.insertInto('instances').values(values).execute()
-    return this.getInstance(n.uuid)
+    let id: number
+    try {
+      id = await this.insertReturningId(values)
+    } catch (err) {
+      // Already there (a redelivered build message): return it as it is.
+      const existing = await this.findInstance(n.uuid, true)
+      if (existing) return existing
+      throw err
+    }
+    return toInstance({ ...nullInstanceColumns, ...values, id, deleted: 0, deleted_at: null }, null)
+  }
+
+  private async insertReturningId(values: Insertable<InstancesTable>): Promise<number> {
+    if (this.db.dialect === 'postgres') {
+      const row = await this.k
+        .insertInto('instances')
+        .values(values)
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      return row.id
+    }
+    const res = await this.k.insertInto('instances').values(values).executeTakeFirstOrThrow()
+    return Number(res.insertId)
   }
 
   async findInstance(uuid: string, withDeleted = false): Promise<Instance | undefined> {
@@ -167,7 +185,7 @@ export class CellStore {
     uuid: string,
     updates: InstanceUpdates,
     expectedTaskState?: readonly (string | null)[],
-  ): Promise<Instance> {
+  ): Promise<void> {
     let q = this.k
       .updateTable('instances')
       .set({ ...updates, updated_at: dbNow() })
@@ -184,15 +202,14 @@ export class CellStore {
       })
     }
     const res = await q.executeTakeFirst()
-    if (Number(res.numUpdatedRows) === 0) {
-      const current = await this.getInstance(uuid)
-      if (expectedTaskState) {
-        const Err =
-          current.task_state === 'deleting' ? UnexpectedDeletingTaskStateError : UnexpectedTaskStateError
-        throw new Err(uuid, expectedTaskState, current.task_state)
-      }
+    if (Number(res.numUpdatedRows) > 0) return
+    // Nothing matched: say why (gone, or another task got there first).
+    const current = await this.getInstance(uuid)
+    if (expectedTaskState) {
+      const Err =
+        current.task_state === 'deleting' ? UnexpectedDeletingTaskStateError : UnexpectedTaskStateError
+      throw new Err(uuid, expectedTaskState, current.task_state)
     }
-    return this.getInstance(uuid)
   }
 
   /** Soft-delete the row (Nova sets `deleted = id`), so it no longer shows but stays for audit. */
@@ -390,37 +407,44 @@ export class CellStore {
    * never overcommit. Returns false when the node has no room. Idempotent per consumer.
    */
   async claim(nodeId: number, consumerUuid: string, r: ResourceRequest): Promise<boolean> {
-    return this.k.transaction().execute(async (tx) => {
-      const held = await tx
+    try {
+      return await this.k.transaction().execute(async (tx) => {
+        const res = await tx
+          .updateTable('compute_nodes')
+          .set({
+            vcpus_allocated: sql<number>`vcpus_allocated + ${r.vcpus}`,
+            memory_mb_allocated: sql<number>`memory_mb_allocated + ${r.memory_mb}`,
+            disk_gb_allocated: sql<number>`disk_gb_allocated + ${r.disk_gb}`,
+          })
+          .where('id', '=', nodeId)
+          .where('deleted', '=', 0)
+          .where(
+            sql<boolean>`vcpus_allocated + ${r.vcpus} <= (vcpus - reserved_vcpus) * cpu_allocation_ratio`,
+          )
+          .where(
+            sql<boolean>`memory_mb_allocated + ${r.memory_mb} <= (memory_mb - reserved_memory_mb) * ram_allocation_ratio`,
+          )
+          .where(
+            sql<boolean>`disk_gb_allocated + ${r.disk_gb} <= (local_gb - reserved_disk_gb) * disk_allocation_ratio`,
+          )
+          .executeTakeFirst()
+        if (Number(res.numUpdatedRows) === 0) return false
+        // Unique per consumer: a second claim for the same instance fails here and rolls back.
+        await tx
+          .insertInto('allocations')
+          .values({ consumer_uuid: consumerUuid, compute_node_id: nodeId, ...r, created_at: dbNow() })
+          .execute()
+        return true
+      })
+    } catch (err) {
+      const held = await this.k
         .selectFrom('allocations')
         .select('compute_node_id')
         .where('consumer_uuid', '=', consumerUuid)
         .executeTakeFirst()
       if (held) return held.compute_node_id === nodeId
-      const res = await tx
-        .updateTable('compute_nodes')
-        .set({
-          vcpus_allocated: sql<number>`vcpus_allocated + ${r.vcpus}`,
-          memory_mb_allocated: sql<number>`memory_mb_allocated + ${r.memory_mb}`,
-          disk_gb_allocated: sql<number>`disk_gb_allocated + ${r.disk_gb}`,
-        })
-        .where('id', '=', nodeId)
-        .where('deleted', '=', 0)
-        .where(sql<boolean>`vcpus_allocated + ${r.vcpus} <= (vcpus - reserved_vcpus) * cpu_allocation_ratio`)
-        .where(
-          sql<boolean>`memory_mb_allocated + ${r.memory_mb} <= (memory_mb - reserved_memory_mb) * ram_allocation_ratio`,
-        )
-        .where(
-          sql<boolean>`disk_gb_allocated + ${r.disk_gb} <= (local_gb - reserved_disk_gb) * disk_allocation_ratio`,
-        )
-        .executeTakeFirst()
-      if (Number(res.numUpdatedRows) === 0) return false
-      await tx
-        .insertInto('allocations')
-        .values({ consumer_uuid: consumerUuid, compute_node_id: nodeId, ...r, created_at: dbNow() })
-        .execute()
-      return true
-    })
+      throw err
+    }
   }
 
   /** Give a consumer's claim back. Safe to call twice: only the first call releases anything. */
@@ -459,6 +483,14 @@ export class CellStore {
     await this.k.destroy()
   }
 }
+
+/** Columns a new instance row starts without. */
+const nullInstanceColumns = {
+  launched_at: null,
+  terminated_at: null,
+  locked_by: null,
+  root_device_name: null,
+} as const
 
 function toService(row: Selectable<ServicesTable>): ServiceRecord {
   return { ...row, disabled: Boolean(row.disabled), forced_down: Boolean(row.forced_down) }
