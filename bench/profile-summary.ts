@@ -31,3 +31,20 @@ for (const [key, us] of [...self.entries()]
     `${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`,
   )
 }
+
+const byPackage = new Map<string, number>()
+for (const [key, us] of self) {
+  const where = key.split(' ').slice(1).join(' ')
+  const pkg = where.startsWith('dist/')
+    ? 'tsnova'
+    : where.startsWith('node:') || where.startsWith(':') || where === ''
+      ? where.split(':')[0] || '(native)'
+      : (where.split('/')[0] ?? '?')
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us)
+}
+console.log('by package:')
+for (const [pkg, us] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+  console.log(
+    `${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${pkg}`,
+  )
+}

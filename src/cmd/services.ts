@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { buildComputeApp } from '../api/app.js'
 import { ComputeApi } from '../compute/api.js'
 import { ComputeManager } from '../compute/manager.js'
 import { COMPUTE_RPC_VERSION, COMPUTE_TOPIC, ComputeClient } from '../compute/rpcapi.js'
@@ -223,6 +222,8 @@ export async function startApi(
     { serviceDownTimeS: config.service_down_time, defaultAvailabilityZone: config.default_availability_zone },
     log,
   )
+  // Fastify and the routes load only in the process that serves the API.
+  const { buildComputeApp } = await import('../api/app.js')
   const app = buildComputeApp({
     compute,
     log,

@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
+import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely'
-import { createPool } from 'mysql2'
-import pg from 'pg'
 
 export type DialectName = 'sqlite' | 'mysql' | 'postgres'
 
@@ -14,10 +12,18 @@ export interface Db<Schema> {
   readonly url: string
 }
 
-// PostgreSQL's `timestamp` comes back as the text it stores, like the other dialects (see shared/time.ts).
-pg.types.setTypeParser(1114, (v: string) => v)
-// COUNT(*) and bigint sums arrive as strings from pg; they are small enough to be numbers here.
-pg.types.setTypeParser(20, (v: string) => Number(v))
+/**
+ * Drivers are loaded when a database of their kind is first opened: a compute host, which has no
+ * database, never loads any, and a MariaDB deployment never loads pg.
+ */
+async function loadPg() {
+  const pg = (await import('pg')).default
+  // PostgreSQL's `timestamp` comes back as the text it stores, like the other dialects (see shared/time.ts).
+  pg.types.setTypeParser(1114, (v: string) => v)
+  // COUNT(*) and bigint sums arrive as strings from pg; they are small enough to be numbers here.
+  pg.types.setTypeParser(20, (v: string) => Number(v))
+  return pg
+}
 
 /**
  * Open a database from an oslo.db-style URL: `sqlite:///relative.db`, `sqlite:////abs/path.db`,
@@ -29,42 +35,44 @@ export function connectDb<Schema>(url: string, options: { poolSize?: number } = 
   switch (dialect) {
     case 'sqlite': {
       const file = sqlitePath(rest)
-      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
-      const database = new Database(file)
-      database.pragma('journal_mode = WAL')
-      database.pragma('synchronous = NORMAL')
-      database.pragma('busy_timeout = 5000')
-      database.pragma('foreign_keys = ON')
-      return {
-        kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database: withBooleans(database) }) }),
-        dialect,
-        url,
+      const database = async () => {
+        const Database = (await import('better-sqlite3')).default
+        if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
+        const db = new Database(file)
+        db.pragma('journal_mode = WAL')
+        db.pragma('synchronous = NORMAL')
+        db.pragma('busy_timeout = 5000')
+        db.pragma('foreign_keys = ON')
+        return withBooleans(db)
       }
+      return { kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }), dialect, url }
     }
     case 'mysql': {
       const u = new URL(`mysql://${rest}`)
-      const pool = createPool({
-        host: u.hostname,
-        port: Number(u.port || 3306),
-        user: decodeURIComponent(u.username),
-        password: decodeURIComponent(u.password),
-        database: u.pathname.slice(1),
-        connectionLimit: poolSize,
-        dateStrings: true,
-        timezone: 'Z',
-        charset: 'utf8mb4',
-      })
+      const pool = async () =>
+        (await import('mysql2')).createPool({
+          host: u.hostname,
+          port: Number(u.port || 3306),
+          user: decodeURIComponent(u.username),
+          password: decodeURIComponent(u.password),
+          database: u.pathname.slice(1),
+          connectionLimit: poolSize,
+          dateStrings: true,
+          timezone: 'Z',
+          charset: 'utf8mb4',
+        })
       return { kysely: new Kysely<Schema>({ dialect: new MysqlDialect({ pool }) }), dialect, url }
     }
     case 'postgres': {
-      const pool = new pg.Pool({ connectionString: `postgresql://${rest}`, max: poolSize })
+      const pool = async () =>
+        new (await loadPg()).Pool({ connectionString: `postgresql://${rest}`, max: poolSize })
       return { kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }), dialect, url }
     }
   }
 }
 
 /** SQLite has no boolean: bind true/false as 1/0, as the other dialects store them. */
-function withBooleans(database: Database.Database): SqliteDatabase {
+function withBooleans(database: BetterSqlite3.Database): SqliteDatabase {
   const fix = (params: readonly unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p))
   return {
     close: () => database.close(),
@@ -121,7 +129,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   const u = new URL(`postgresql://${rest}`)
   const name = u.pathname.slice(1)
   u.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: u.toString() })
+  const client = new (await loadPg()).Client({ connectionString: u.toString() })
   await client.connect()
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
@@ -149,7 +157,7 @@ export async function dropDatabase(url: string): Promise<void> {
   const u = new URL(`postgresql://${rest}`)
   const name = u.pathname.slice(1)
   u.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: u.toString() })
+  const client = new (await loadPg()).Client({ connectionString: u.toString() })
   await client.connect()
   try {
     await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '')}" WITH (FORCE)`)

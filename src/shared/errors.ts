@@ -23,6 +23,12 @@ export class Conflict extends NovaError {
 export class Forbidden extends NovaError {
   override readonly code = 403
 }
+/** An admin-only API asked for by someone else (the rule names Nova's policy). */
+export class PolicyNotAuthorized extends Forbidden {
+  constructor(action: string) {
+    super(`Policy doesn't allow ${action} to be performed.`)
+  }
+}
 
 export class FlavorNotFound extends NotFound {
   constructor(flavorId: string) {

@@ -20,5 +20,7 @@ export function isoSeconds(value: string | null): string | null {
 /** The API's `launched_at`-style format: microseconds, no zone (as Nova renders them). */
 export function isoMicros(value: string | null): string | null {
   if (!value) return null
-  return value.replace(' ', 'T').padEnd(26, '0').slice(0, 26)
+  // PostgreSQL drops trailing zeros of the fraction (and the dot when it is all zeros).
+  const [seconds = '', fraction = ''] = value.replace(' ', 'T').split('.', 2)
+  return `${seconds.slice(0, 19)}.${fraction.padEnd(6, '0').slice(0, 6)}`
 }

@@ -479,6 +479,85 @@ export class CellStore {
     if (!node) throw new ComputeHostNotFound(host)
   }
 
+  // --- services and compute nodes, for the admin APIs (os-services, os-hypervisors)
+
+  /** One live service by its integer id (before 2.53) or its uuid (from 2.53). */
+  async getServiceBy(key: { id: number } | { uuid: string }): Promise<ServiceRecord | undefined> {
+    let q = this.k.selectFrom('services').selectAll().where('deleted', '=', 0)
+    q = 'id' in key ? q.where('id', '=', key.id) : q.where('uuid', '=', key.uuid)
+    const row = await q.executeTakeFirst()
+    return row ? toService(row) : undefined
+  }
+
+  /**
+   * An admin's change to a service (enable/disable, forced_down). Moves updated_at but never
+   * last_seen_up: only a heartbeat says a service is alive.
+   */
+  async updateService(
+    serviceId: number,
+    values: { disabled?: boolean; disabled_reason?: string | null; forced_down?: boolean },
+  ): Promise<ServiceRecord | undefined> {
+    await this.k
+      .updateTable('services')
+      .set({ ...values, updated_at: dbNow() })
+      .where('id', '=', serviceId)
+      .where('deleted', '=', 0)
+      .execute()
+    return this.getServiceBy({ id: serviceId })
+  }
+
+  /**
+   * Soft-delete a service, as Nova's `service_destroy`: a nova-compute takes its compute nodes
+   * with it (matched by service_id or host; `mapped` reset, `updated_at` kept). False if unknown.
+   */
+  async destroyService(serviceId: number): Promise<boolean> {
+    return this.k.transaction().execute(async (tx) => {
+      const service = await tx
+        .selectFrom('services')
+        .selectAll()
+        .where('id', '=', serviceId)
+        .where('deleted', '=', 0)
+        .executeTakeFirst()
+      if (!service) return false
+      const now = dbNow()
+      const res = await tx
+        .updateTable('services')
+        .set({ deleted: sql<number>`id`, deleted_at: now })
+        .where('id', '=', serviceId)
+        .where('deleted', '=', 0)
+        .executeTakeFirst()
+      if (Number(res.numUpdatedRows) === 0) return false
+      if (service.binary === 'nova-compute') {
+        await tx
+          .updateTable('compute_nodes')
+          .set({ deleted: sql<number>`id`, deleted_at: now, mapped: 0 })
+          .where('deleted', '=', 0)
+          .where((eb) => eb.or([eb('service_id', '=', serviceId), eb('host', '=', service.host)]))
+          .execute()
+      }
+      return true
+    })
+  }
+
+  /** Live instances on these hosts (Nova's `InstanceList.get_count_by_hosts`). */
+  async countInstancesByHosts(hosts: readonly string[]): Promise<number> {
+    if (hosts.length === 0) return 0
+    const row = await this.k
+      .selectFrom('instances')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('deleted', '=', 0)
+      .where('host', 'in', [...hosts])
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+
+  /** One live compute node by its integer id (before 2.53) or its uuid (from 2.53). */
+  async getComputeNodeBy(key: { id: number } | { uuid: string }): Promise<ComputeNodeRecord | undefined> {
+    let q = this.k.selectFrom('compute_nodes').selectAll().where('deleted', '=', 0)
+    q = 'id' in key ? q.where('id', '=', key.id) : q.where('uuid', '=', key.uuid)
+    return q.executeTakeFirst()
+  }
+
   async close(): Promise<void> {
     await this.k.destroy()
   }
