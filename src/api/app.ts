@@ -7,6 +7,8 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { ComputeApi } from '../compute/api.js'
+import { HostApi } from '../compute/host-api.js'
+import type { CellStore } from '../db/cell/cell-store.js'
 import { newRequestId, type RequestContext } from '../shared/context.js'
 import { NovaError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
@@ -14,6 +16,8 @@ import { noauth2Context, Unauthorized } from './auth.js'
 import { faultBody, pyRepr } from './faults.js'
 import { type ApiVersion, requestedVersion, VersionNotSupported } from './microversion.js'
 import { flavorRoutes } from './routes/flavors.js'
+import { osHypervisorRoutes } from './routes/os-hypervisors.js'
+import { osServiceRoutes } from './routes/os-services.js'
 import { serverRoutes } from './routes/servers.js'
 import { versionRoutes } from './routes/versions.js'
 
@@ -32,6 +36,12 @@ export interface ApiAppOptions {
   readonly maxLimit: number
   /** Public base URL for links; by default the request's own Host. */
   readonly publicEndpoint?: string
+  /** The cell database, for the admin APIs over services and hosts (os-services, os-hypervisors). */
+  readonly cell?: CellStore
+  /** `[DEFAULT] service_down_time` (seconds), to tell up from down services. */
+  readonly serviceDownTimeS?: number
+  /** `[DEFAULT] default_availability_zone`, the zone os-services shows for nova-compute. */
+  readonly defaultAvailabilityZone?: string
 }
 
 /** The URL prefixes every compute route is served under: Nova accepts an optional project id. */
@@ -46,7 +56,13 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     ajv: {
-      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true },
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        allErrors: false,
+        allowUnionTypes: true,
+        verbose: true,
+      },
     },
     schemaErrorFormatter: (errors, dataVar) => {
       const e = errors[0]
@@ -72,14 +88,14 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
 
   // Nova parses any body as JSON whatever its content type; a malformed one is a 400.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    const text = String(body)
-    if (text.trim() === '') return done(null, undefined)
-    try {
-      done(null, JSON.parse(text))
-    } catch {
-      done(Object.assign(new Error('Malformed request body'), { statusCode: 400 }), undefined)
-    }
+  // Fastify's parser refuses `__proto__` and `constructor.prototype` keys (prototype poisoning).
+  const secureJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    if (String(body).trim() === '') return done(null, undefined)
+    secureJson(req, String(body), (err, parsed) => {
+      if (err) done(Object.assign(new Error('Malformed request body'), { statusCode: 400 }), undefined)
+      else done(null, parsed)
+    })
   })
 
   app.addHook('onRequest', async (request, reply) => {
@@ -153,11 +169,21 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
   })
 
   versionRoutes(app, baseUrl)
+  const hosts = options.cell
+    ? new HostApi(options.cell, {
+        serviceDownTimeS: options.serviceDownTimeS ?? 60,
+        defaultAvailabilityZone: options.defaultAvailabilityZone ?? 'nova',
+      })
+    : undefined
   for (const prefix of COMPUTE_PREFIXES) {
     void app.register(
       async (scope) => {
         serverRoutes(scope, options.compute, baseUrl, options.maxLimit)
         flavorRoutes(scope, options.compute, baseUrl)
+        if (hosts) {
+          osServiceRoutes(scope, hosts)
+          osHypervisorRoutes(scope, hosts, baseUrl, options.maxLimit)
+        }
       },
       { prefix },
     )

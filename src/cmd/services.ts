@@ -229,6 +229,9 @@ export async function startApi(
     log,
     authStrategy: config.api.auth_strategy,
     maxLimit: config.api.max_limit,
+    cell,
+    serviceDownTimeS: config.service_down_time,
+    defaultAvailabilityZone: config.default_availability_zone,
   })
   const address = await app.listen({
     host: listen.host ?? config.osapi_compute_listen,

@@ -3,6 +3,7 @@ import { type Config, loadConfig } from '../config/config.js'
 import { createLogger } from '../shared/logger.js'
 import { apiDbSync, dbSync } from './manage.js'
 import { Runtime } from './runtime.js'
+import { serviceList } from './service-list.js'
 import { startApi, startCompute, startConductor, startScheduler } from './services.js'
 
 type Starter = (rt: Runtime) => Promise<void>
@@ -84,5 +85,22 @@ for (const [name, start] of [
       await run(opts.configFile, `nova-${name}`, start)
     })
 }
+
+program
+  .command('service')
+  .description('the services of the cell database')
+  .command('list')
+  .description('list services, as `openstack compute service list`')
+  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+  .option('--host <host>', 'only the services on this host')
+  .option('--service <binary>', 'only services of this binary (e.g. nova-compute)')
+  .action(async (opts: { configFile: string[]; host?: string; service?: string }) => {
+    try {
+      console.log(await serviceList(loadConfig(opts.configFile), { host: opts.host, binary: opts.service }))
+    } catch (err) {
+      console.error(`ERROR: ${(err as Error).message}`)
+      process.exitCode = 1
+    }
+  })
 
 await program.parseAsync(process.argv)

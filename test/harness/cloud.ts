@@ -8,6 +8,7 @@ import { Runtime } from '../../src/cmd/runtime.js'
 import { startApi, startCompute, startConductor, startScheduler } from '../../src/cmd/services.js'
 import { loadConfig } from '../../src/config/config.js'
 import { forgetHub, hubFor } from '../../src/rpc/in-process/in-process-transport.js'
+import type { Service } from '../../src/service/service.js'
 import { createLogger } from '../../src/shared/logger.js'
 import { createDatabases, type DbKind } from './databases.js'
 import { createVhost } from './rabbit.js'
@@ -26,6 +27,8 @@ export interface Cloud {
   readonly transportUrl: string
   readonly dbUrls: { cell: string; api: string }
   readonly runtime: Runtime
+  /** Each compute host's running Service, by host (stop one to silence its heartbeat). */
+  readonly computes: ReadonlyMap<string, Service>
   /** Wait until the in-process bus is idle (no-op over AMQP). */
   settle(): Promise<void>
   stop(): Promise<void>
@@ -62,13 +65,15 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   const rt = new Runtime(config, log)
   await startConductor(rt)
   await startScheduler(rt)
-  for (const host of options.hosts ?? ['compute1']) await startCompute(rt, { host })
+  const computes = new Map<string, Service>()
+  for (const host of options.hosts ?? ['compute1']) computes.set(host, await startCompute(rt, { host }))
   const api = await startApi(rt, { host: '127.0.0.1', port: 0 })
   return {
     url: api.url,
     transportUrl,
     dbUrls: dbs,
     runtime: rt,
+    computes,
     settle: async () => {
       if (options.transport === 'memory') await hubFor(transportUrl).settle()
     },

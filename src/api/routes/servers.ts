@@ -25,6 +25,7 @@ const createSchema = {
         metadata: {
           type: 'object',
           maxProperties: 128,
+          propertyNames: { minLength: 1, maxLength: 255 },
           additionalProperties: { type: 'string', maxLength: 255 },
         },
         description: { type: ['string', 'null'], maxLength: 255 },
