@@ -171,8 +171,8 @@ export class ComputeApi {
   /** Delete without the host (no host, or its compute service is down), as Nova's `_local_delete`. */
   private async localDelete(instance: Instance): Promise<void> {
     this.log.info({ instance_uuid: instance.uuid, host: instance.host }, 'deleting instance locally')
-    await this.cell.destroyInstance(instance.uuid)
     await this.cell.release(instance.uuid)
+    await this.cell.destroyInstance(instance.uuid)
     await this.api.queueForDelete(instance.uuid)
   }
 

@@ -3,7 +3,11 @@ import type { Instance } from '../objects/instance.js'
 import { PowerState, TaskState, VmState } from '../objects/states.js'
 import type { RequestContext } from '../shared/context.js'
 import { adminContext } from '../shared/context.js'
-import { UnexpectedDeletingTaskStateError, UnexpectedTaskStateError } from '../shared/errors.js'
+import {
+  UnexpectedDeletingTaskStateError,
+  UnexpectedTaskStateError,
+  UnexpectedVmStateError,
+} from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
 import type { VirtDriver } from '../virt/driver.js'
@@ -46,13 +50,20 @@ export class ComputeManager implements ComputeRpc {
     const started = Date.now()
     const instance: Instance = { ...args.instance, task_state: TaskState.SPAWNING }
     try {
-      await this.conductor.instanceUpdate(ctx, instance.uuid, { task_state: TaskState.SPAWNING }, [
-        TaskState.SCHEDULING,
-        null,
-      ])
+      await this.conductor.instanceUpdate(
+        ctx,
+        instance.uuid,
+        { task_state: TaskState.SPAWNING },
+        [TaskState.SCHEDULING, null],
+        VmState.BUILDING,
+      )
     } catch (err) {
-      // Deleted before we began, or a duplicate of a build already under way: nothing to do.
-      if (err instanceof UnexpectedTaskStateError || (err as Error).name === 'InstanceNotFound') {
+      // Deleted before we began, or a duplicate of a build already under way or done: nothing to do.
+      if (
+        err instanceof UnexpectedTaskStateError ||
+        err instanceof UnexpectedVmStateError ||
+        (err as Error).name === 'InstanceNotFound'
+      ) {
         log.info({ err: (err as Error).message }, 'build skipped: instance no longer waiting to build')
         return
       }

@@ -26,14 +26,25 @@ export class ConductorManager implements ConductorRpc {
 
   instance_update(
     _ctx: RequestContext,
-    args: { instance_uuid: string; updates: InstanceUpdates; expected_task_state?: (string | null)[] },
+    args: {
+      instance_uuid: string
+      updates: InstanceUpdates
+      expected_task_state?: (string | null)[]
+      expected_vm_state?: string
+    },
   ): Promise<void> {
-    return this.cell.updateInstance(args.instance_uuid, args.updates, args.expected_task_state)
+    return this.cell.updateInstance(
+      args.instance_uuid,
+      args.updates,
+      args.expected_task_state,
+      args.expected_vm_state,
+    )
   }
 
   async instance_destroy(_ctx: RequestContext, args: { instance_uuid: string }): Promise<void> {
-    await this.cell.destroyInstance(args.instance_uuid)
+    // Capacity first: once the server is gone from the API, its host's room is back too.
     await this.cell.release(args.instance_uuid)
+    await this.cell.destroyInstance(args.instance_uuid)
     await this.api?.queueForDelete(args.instance_uuid)
   }
 
@@ -86,25 +97,46 @@ export class ComputeTaskManager implements ComputeTaskRpc {
 
   async schedule_and_build_instances(ctx: RequestContext, args: ScheduleAndBuildArgs): Promise<void> {
     const log = this.log.child({ request_id: ctx.requestId })
-    const spec = args.request_specs[0]
-    if (!spec || args.build_requests.length === 0) return
+    // A redelivered message (its first consumer died) finds some instances already made: those
+    // are finished, or only need their build cast again.
+    const pending: { br: BuildRequestInstance; spec: RequestSpec }[] = []
+    for (const [i, br] of args.build_requests.entries()) {
+      const existing = await this.cell.findInstance(br.uuid, true)
+      if (existing) await this.resumeBuild(ctx, existing, args.request_specs[i] ?? args.request_specs[0]!)
+      else pending.push({ br, spec: args.request_specs[i] ?? args.request_specs[0]! })
+    }
+    if (pending.length === 0) return
     let selections: Selection[][]
     try {
       selections = await this.scheduler.selectDestinations(
         ctx,
-        spec,
-        args.build_requests.map((b) => b.uuid),
+        pending[0]!.spec,
+        pending.map((p) => p.br.uuid),
       )
     } catch (err) {
       log.warn({ err }, 'scheduling failed; instances go to ERROR')
-      for (const br of args.build_requests) await this.buryInstance(ctx, br, err)
+      for (const { br } of pending) await this.buryInstance(ctx, br, err)
       return
     }
-    await Promise.all(
-      args.build_requests.map((br, i) =>
-        this.createAndBuild(ctx, br, args.request_specs[i] ?? spec, selections[i]!),
-      ),
+    await Promise.all(pending.map(({ br, spec }, i) => this.createAndBuild(ctx, br, spec, selections[i]!)))
+  }
+
+  /** Cast the build again for an instance still waiting on its host; the host ignores duplicates. */
+  private async resumeBuild(ctx: RequestContext, instance: Instance, spec: RequestSpec): Promise<void> {
+    if (
+      instance.deleted ||
+      instance.vm_state !== VmState.BUILDING ||
+      instance.task_state !== TaskState.SCHEDULING
     )
+      return
+    if (!instance.host || !instance.node) return
+    await this.compute.buildAndRunInstance(ctx, instance.host, {
+      instance,
+      request_spec: spec,
+      filter_properties: { retry: { num_attempts: 1, hosts: [[instance.host, instance.node]] } },
+      node: instance.node,
+      host_list: [],
+    })
   }
 
   private async createAndBuild(
@@ -115,13 +147,15 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   ): Promise<void> {
     const [chosen, ...alternates] = hostList
     if (!chosen) return
-    const instance = await this.cell.createInstance({
+    const { instance, created } = await this.cell.createInstance({
       ...br,
       vm_state: VmState.BUILDING,
       task_state: TaskState.SCHEDULING,
       host: chosen.service_host,
       node: chosen.nodename,
     })
+    // A duplicate of this request, running alongside, made it first and carries it on.
+    if (!created) return
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
     if (!(await this.api.deleteBuildRequest(br.uuid))) {
       // The user deleted the server while it was being scheduled: undo, as Nova's conductor does.

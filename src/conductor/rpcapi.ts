@@ -34,7 +34,12 @@ export interface BuildInstancesArgs {
 export interface ConductorRpc {
   instance_update(
     ctx: RequestContext,
-    args: { instance_uuid: string; updates: InstanceUpdates; expected_task_state?: (string | null)[] },
+    args: {
+      instance_uuid: string
+      updates: InstanceUpdates
+      expected_task_state?: (string | null)[]
+      expected_vm_state?: string
+    },
   ): Promise<void>
   instance_destroy(ctx: RequestContext, args: { instance_uuid: string }): Promise<void>
   instance_fault_create(
@@ -71,11 +76,13 @@ export class ConductorClient {
     instanceUuid: string,
     updates: InstanceUpdates,
     expectedTaskState?: (string | null)[],
+    expectedVmState?: string,
   ): Promise<void> {
     return this.client.call(ctx, 'instance_update', {
       instance_uuid: instanceUuid,
       updates,
       expected_task_state: expectedTaskState,
+      expected_vm_state: expectedVmState,
     })
   }
 

@@ -87,6 +87,10 @@ export class SchedulerManager implements SchedulerRpc {
   }
 
   private async selectOne(hosts: HostState[], spec: RequestSpec, instanceUuid: string): Promise<Selection[]> {
+    // Asked again for an instance that already holds a claim (a redelivered request): same answer.
+    const held = await this.cell.allocationNode(instanceUuid)
+    const holder = held === undefined ? undefined : hosts.find((h) => h.nodeId === held)
+    if (holder) return [this.selection(holder)]
     let candidates = hosts.filter((h) => !spec.ignore_hosts.includes(h.host))
     const removed: string[] = []
     for (const filter of this.filters) {

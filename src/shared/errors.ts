@@ -64,6 +64,13 @@ export class UnexpectedTaskStateError extends Conflict {
   }
 }
 export class UnexpectedDeletingTaskStateError extends UnexpectedTaskStateError {}
+export class UnexpectedVmStateError extends Conflict {
+  constructor(instanceUuid: string, expected: string, actual: string | null) {
+    super(
+      `Conflict updating instance ${instanceUuid}. Expected: {'vm_state': ${pyRepr(expected)}}. Actual: {'vm_state': ${pyRepr(actual)}}`,
+    )
+  }
+}
 export class InstanceInvalidState extends Conflict {}
 /** The build failed on this host in a way another host may not: try an alternate. */
 export class RescheduledException extends NovaError {}
@@ -116,6 +123,7 @@ for (const cls of [
   UnsupportedVersion,
   UnexpectedTaskStateError,
   UnexpectedDeletingTaskStateError,
+  UnexpectedVmStateError,
   InstanceNotFound,
   FlavorNotFound,
   ComputeHostNotFound,

@@ -100,10 +100,11 @@ export function osHypervisorRoutes(
     const items = body.hypervisors as { id: unknown }[]
     const maxItems = Math.min(limitText ? Number(limitText) : maxLimit, maxLimit)
     if (links && maxItems > 0 && items.length === maxItems) {
+      // As Nova's `_get_next_link`: the request's parameters sorted, the marker replaced or added.
       const params = new URLSearchParams()
       for (const key of Object.keys(q).sort()) {
         const value = one(q[key])
-        if (key !== 'marker' && value !== undefined) params.set(key, value)
+        if (value !== undefined) params.set(key, value)
       }
       params.set('marker', String(items.at(-1)!.id))
       const path = request.url.split('?', 1)[0]!

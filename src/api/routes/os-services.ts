@@ -80,7 +80,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
       if (v.atLeast('2.53')) return updateV253(request.ctx, v, id, request.body)
       const body = validateBody(request.body, v.atLeast('2.11') ? updateSchemaV211 : updateSchemaV21)
       authorizeAdmin(request.ctx, POLICY('update'))
-      return legacyAction(request.ctx, v, id, body)
+      return legacyAction(v, id, body)
     },
   )
 
@@ -116,12 +116,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
   }
 
   /** Before 2.53: `PUT /os-services/<action>` with host and binary in the body. */
-  const legacyAction = async (
-    _ctx: RequestContext,
-    v: ApiVersion,
-    action: string,
-    body: Record<string, unknown>,
-  ) => {
+  const legacyAction = async (v: ApiVersion, action: string, body: Record<string, unknown>) => {
     const host = body.host as string
     const binary = body.binary as string
     const update = async (changes: ServiceChanges) => {

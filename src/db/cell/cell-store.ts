@@ -8,6 +8,7 @@ import {
   InstanceNotFound,
   UnexpectedDeletingTaskStateError,
   UnexpectedTaskStateError,
+  UnexpectedVmStateError,
 } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
@@ -83,7 +84,8 @@ export class CellStore {
 
   // --- instances
 
-  async createInstance(n: NewInstance): Promise<Instance> {
+  /** Insert a new instance; `created` is false when it already existed (a duplicate request). */
+  async createInstance(n: NewInstance): Promise<{ instance: Instance; created: boolean }> {
     const { flavor, metadata, ...rest } = n
     const values = {
       ...rest,
@@ -106,10 +108,13 @@ export class CellStore {
     } catch (err) {
       // Already there (a redelivered build message): return it as it is.
       const existing = await this.findInstance(n.uuid, true)
-      if (existing) return existing
+      if (existing) return { instance: existing, created: false }
       throw err
     }
-    return toInstance({ ...nullInstanceColumns, ...values, id, deleted: 0, deleted_at: null }, null)
+    return {
+      instance: toInstance({ ...nullInstanceColumns, ...values, id, deleted: 0, deleted_at: null }, null),
+      created: true,
+    }
   }
 
   private async insertReturningId(values: Insertable<InstancesTable>): Promise<number> {
@@ -185,12 +190,14 @@ export class CellStore {
     uuid: string,
     updates: InstanceUpdates,
     expectedTaskState?: readonly (string | null)[],
+    expectedVmState?: string,
   ): Promise<void> {
     let q = this.k
       .updateTable('instances')
       .set({ ...updates, updated_at: dbNow() })
       .where('uuid', '=', uuid)
       .where('deleted', '=', 0)
+    if (expectedVmState) q = q.where('vm_state', '=', expectedVmState)
     if (expectedTaskState) {
       const values = expectedTaskState.filter((s): s is string => s !== null)
       const allowNull = expectedTaskState.includes(null)
@@ -437,14 +444,20 @@ export class CellStore {
         return true
       })
     } catch (err) {
-      const held = await this.k
-        .selectFrom('allocations')
-        .select('compute_node_id')
-        .where('consumer_uuid', '=', consumerUuid)
-        .executeTakeFirst()
-      if (held) return held.compute_node_id === nodeId
+      const held = await this.allocationNode(consumerUuid)
+      if (held !== undefined) return held === nodeId
       throw err
     }
+  }
+
+  /** The compute node a consumer's claim is on, if it holds one. */
+  async allocationNode(consumerUuid: string): Promise<number | undefined> {
+    const row = await this.k
+      .selectFrom('allocations')
+      .select('compute_node_id')
+      .where('consumer_uuid', '=', consumerUuid)
+      .executeTakeFirst()
+    return row?.compute_node_id
   }
 
   /** Give a consumer's claim back. Safe to call twice: only the first call releases anything. */
