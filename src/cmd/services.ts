@@ -29,7 +29,7 @@ function directReporter(cell: CellStore, host: string, binary: string, topic: st
     register: async () =>
       (await cell.getOrCreateService({ host, binary, topic, version: SERVICE_VERSION })).id,
     report: async (id) => {
-      await cell.reportServiceState(id)
+      await cell.reportServiceStates([id])
     },
   }
 }
@@ -48,7 +48,7 @@ export async function startConductor(rt: Runtime): Promise<Service> {
     config.report_interval,
     log,
   )
-  const base = new ConductorManager(cell, api)
+  const base = new ConductorManager(cell, api, log)
   const tasks = new ComputeTaskManager(
     api,
     cell,
@@ -199,6 +199,21 @@ export async function startCompute(
   })
   log.info('nova-compute started')
   return service
+}
+
+/** Many fake compute hosts in one process (`<host>-1` … `<host>-n`), started a few at a time. */
+export async function startFakeHosts(rt: Runtime, count: number, concurrency = 50): Promise<Service[]> {
+  const services: Service[] = []
+  let next = 1
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next <= count) {
+        const host = `${rt.config.host}-${next++}`
+        services.push(await startCompute(rt, { host }))
+      }
+    }),
+  )
+  return services
 }
 
 export interface ApiServer {

@@ -4,7 +4,7 @@ import { createLogger } from '../shared/logger.js'
 import { apiDbSync, dbSync } from './manage.js'
 import { Runtime } from './runtime.js'
 import { serviceList } from './service-list.js'
-import { startApi, startCompute, startConductor, startScheduler } from './services.js'
+import { startApi, startCompute, startConductor, startFakeHosts, startScheduler } from './services.js'
 
 type Starter = (rt: Runtime) => Promise<void>
 
@@ -75,7 +75,6 @@ for (const [name, start] of [
   ],
   ['conductor', async (rt: Runtime) => void (await startConductor(rt))],
   ['scheduler', async (rt: Runtime) => void (await startScheduler(rt))],
-  ['compute', async (rt: Runtime) => void (await startCompute(rt))],
 ] as const) {
   program
     .command(name)
@@ -85,6 +84,24 @@ for (const [name, start] of [
       await run(opts.configFile, `nova-${name}`, start)
     })
 }
+
+program
+  .command('compute')
+  .description('run nova-compute')
+  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+  .option(
+    '--fake-hosts <n>',
+    'run this many fake hosts (<host>-1 … <host>-n), each with its own queue, for scale tests',
+    '1',
+  )
+  .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
+    await run(opts.configFile, 'nova-compute', async (rt) => {
+      const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
+      if (hosts === 1) await startCompute(rt)
+      else await startFakeHosts(rt, hosts)
+      rt.log.info({ hosts }, 'nova-compute started all hosts')
+    })
+  })
 
 program
   .command('service')

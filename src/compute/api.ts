@@ -113,6 +113,12 @@ export class ComputeApi {
   async get(ctx: RequestContext, uuid: string): Promise<ServerRecord> {
     const instance = (await this.cell.findInstance(uuid)) ?? (await this.fromBuildRequest(uuid))
     if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)
+    // Deleted while a conductor was placing it: its cell row lives a moment longer, but the
+    // delete was accepted, so the server is gone (Nova checks queued_for_delete the same way).
+    if (instance.vm_state === VmState.BUILDING && instance.id !== 0) {
+      const mapping = await this.api.getInstanceMapping(uuid)
+      if (mapping?.queued_for_delete) throw new InstanceNotFound(uuid)
+    }
     return instance
   }
 

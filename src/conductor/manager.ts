@@ -10,6 +10,7 @@ import type {
 } from '../objects/instance.js'
 import { TaskState, VmState } from '../objects/states.js'
 import type { SchedulerClient } from '../scheduler/rpcapi.js'
+import { HeartbeatBatcher } from '../servicegroup/heartbeat-batcher.js'
 import type { RequestContext } from '../shared/context.js'
 import type { Logger } from '../shared/logger.js'
 import type { BuildInstancesArgs, ComputeTaskRpc, ConductorRpc, ScheduleAndBuildArgs } from './rpcapi.js'
@@ -19,10 +20,15 @@ import type { BuildInstancesArgs, ComputeTaskRpc, ConductorRpc, ScheduleAndBuild
  * is idempotent, because a redelivered message may run it twice.
  */
 export class ConductorManager implements ConductorRpc {
+  private readonly heartbeats: HeartbeatBatcher
+
   constructor(
     private readonly cell: CellStore,
     private readonly api: ApiStore | undefined,
-  ) {}
+    log: Logger,
+  ) {
+    this.heartbeats = new HeartbeatBatcher((ids) => this.cell.reportServiceStates(ids), log)
+  }
 
   instance_update(
     _ctx: RequestContext,
@@ -66,11 +72,9 @@ export class ConductorManager implements ConductorRpc {
     return this.cell.getOrCreateService(args)
   }
 
-  async service_report_state(
-    _ctx: RequestContext,
-    args: { service_id: number },
-  ): Promise<ServiceRecord | null> {
-    return (await this.cell.reportServiceState(args.service_id)) ?? null
+  async service_report_state(_ctx: RequestContext, args: { service_id: number }): Promise<null> {
+    await this.heartbeats.report(args.service_id)
+    return null
   }
 
   async compute_node_update(
@@ -99,11 +103,17 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     const log = this.log.child({ request_id: ctx.requestId })
     // A redelivered message (its first consumer died) finds some instances already made: those
     // are finished, or only need their build cast again.
+    const waiting = await this.api.buildRequestsExisting(args.build_requests.map((b) => b.uuid))
     const pending: { br: BuildRequestInstance; spec: RequestSpec }[] = []
     for (const [i, br] of args.build_requests.entries()) {
+      const spec = args.request_specs[i] ?? args.request_specs[0]!
+      if (waiting.has(br.uuid)) {
+        pending.push({ br, spec })
+        continue
+      }
+      // No build request: deleted by the user, or already taken by an earlier delivery.
       const existing = await this.cell.findInstance(br.uuid, true)
-      if (existing) await this.resumeBuild(ctx, existing, args.request_specs[i] ?? args.request_specs[0]!)
-      else pending.push({ br, spec: args.request_specs[i] ?? args.request_specs[0]! })
+      if (existing) await this.resumeBuild(ctx, existing, spec)
     }
     if (pending.length === 0) return
     let selections: Selection[][]
@@ -154,13 +164,18 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       host: chosen.service_host,
       node: chosen.nodename,
     })
-    // A duplicate of this request, running alongside, made it first and carries it on.
-    if (!created) return
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
-    if (!(await this.api.deleteBuildRequest(br.uuid))) {
+    const tookBuildRequest = await this.api.deleteBuildRequest(br.uuid)
+    if (!created) {
+      // Made by an earlier or parallel delivery of this request: make sure its build was cast
+      // (the host ignores a duplicate).
+      await this.resumeBuild(ctx, instance, spec)
+      return
+    }
+    if (!tookBuildRequest) {
       // The user deleted the server while it was being scheduled: undo, as Nova's conductor does.
-      await this.cell.destroyInstance(br.uuid)
       await this.cell.release(br.uuid)
+      await this.cell.destroyInstance(br.uuid)
       return
     }
     await this.cell.actionStart({

@@ -51,7 +51,7 @@ export interface ConductorRpc {
     ctx: RequestContext,
     args: { host: string; binary: string; topic: string; version: number },
   ): Promise<ServiceRecord>
-  service_report_state(ctx: RequestContext, args: { service_id: number }): Promise<ServiceRecord | null>
+  service_report_state(ctx: RequestContext, args: { service_id: number }): Promise<null>
   compute_node_update(
     ctx: RequestContext,
     args: { service_id: number; report: ComputeNodeReport },
@@ -108,7 +108,7 @@ export class ConductorClient {
     return this.client.call(ctx, 'service_get_or_create', args)
   }
 
-  serviceReportState(ctx: RequestContext, serviceId: number): Promise<ServiceRecord | null> {
+  serviceReportState(ctx: RequestContext, serviceId: number): Promise<null> {
     return this.client.call(ctx, 'service_report_state', { service_id: serviceId })
   }
 

@@ -191,6 +191,17 @@ export class ApiStore {
     return rows.map((r) => JSON.parse(r.instance) as BuildRequestInstance)
   }
 
+  /** Which of these servers still wait for a cell (not taken by a conductor, nor deleted). */
+  async buildRequestsExisting(instanceUuids: readonly string[]): Promise<Set<string>> {
+    if (instanceUuids.length === 0) return new Set()
+    const rows = await this.k
+      .selectFrom('build_requests')
+      .select('instance_uuid')
+      .where('instance_uuid', 'in', instanceUuids)
+      .execute()
+    return new Set(rows.map((r) => r.instance_uuid))
+  }
+
   /** Delete a build request; false if it was already gone (the conductor took it, or a delete won). */
   async deleteBuildRequest(instanceUuid: string): Promise<boolean> {
     const res = await this.k

@@ -348,17 +348,19 @@ export class CellStore {
     return rows.map(toService)
   }
 
-  /** A heartbeat: bump report_count and last_seen_up (only a report moves last_seen_up). */
-  async reportServiceState(serviceId: number): Promise<ServiceRecord | undefined> {
+  /**
+   * Heartbeats: bump report_count and last_seen_up of many services in one statement (only a
+   * report moves last_seen_up, so an admin's update never fakes liveness).
+   */
+  async reportServiceStates(serviceIds: readonly number[]): Promise<void> {
+    if (serviceIds.length === 0) return
     const now = dbNow()
     await this.k
       .updateTable('services')
       .set({ report_count: sql<number>`report_count + 1`, last_seen_up: now, updated_at: now })
-      .where('id', '=', serviceId)
+      .where('id', 'in', serviceIds)
       .where('deleted', '=', 0)
       .execute()
-    const row = await this.k.selectFrom('services').selectAll().where('id', '=', serviceId).executeTakeFirst()
-    return row ? toService(row) : undefined
   }
 
   // --- compute nodes and claims
