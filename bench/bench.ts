@@ -6,7 +6,6 @@
  * scheduler and H compute processes). Prints servers/s to all-ACTIVE, create-API p50/p99,
  * GET /servers/detail p50/p99, delete time, and peak RSS per process.
  */
-import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { ComputeClient } from '../test/harness/client.js'
 import { createDatabases, type DbKind } from '../test/harness/databases.js'
@@ -18,6 +17,8 @@ import {
   writeConfig,
 } from '../test/harness/processes.js'
 import { createVhost } from '../test/harness/rabbit.js'
+import { heartbeats } from './heartbeats.js'
+import { peakRssMb, percentile } from './measure.js'
 
 interface BootOptions {
   servers: string
@@ -26,18 +27,6 @@ interface BootOptions {
   db: DbKind
   concurrency: string
   profile?: string
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-}
-
-/** Peak resident memory of a process so far (VmHWM), in MB. */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return Math.round(kb / 1024)
 }
 
 async function pool<T>(
@@ -191,4 +180,14 @@ program
   .option('--concurrency <n>', 'concurrent HTTP clients', '10')
   .option('--profile <services>', 'comma-separated services to CPU-profile into .bench/profiles')
   .action(boot)
+program
+  .command('heartbeats')
+  .description('N simulated compute hosts reporting to one conductor over RabbitMQ')
+  .option('--hosts <n>', 'simulated compute hosts', '1000')
+  .option('--interval <s>', 'report_interval, seconds', '10')
+  .option('--duration <s>', 'seconds to measure once every host is up (default: 3 intervals, at least 30)')
+  .option('--processes <n>', 'processes the simulated hosts are spread over', '2')
+  .option('--db <kind>', 'mysql or postgres', 'mysql')
+  .action(heartbeats)
+
 await program.parseAsync(process.argv)

@@ -32,6 +32,24 @@ export interface Config {
   readonly database: { readonly connection: string }
   readonly api_database: { readonly connection: string }
   readonly api: { readonly auth_strategy: 'noauth2' | 'keystone'; readonly max_limit: number }
+  /** Tokens of the built-in identity service: lifetime in seconds. */
+  readonly token: { readonly expiration: number }
+  /** The built-in identity service (Keystone v3 subset); `bind_host` empty = `osapi_compute_listen`. */
+  readonly identity: {
+    readonly bind_host: string
+    readonly bind_port: number
+    readonly region_name: string
+    /** The admin's password for the all-in-one's first start; empty = generate one. */
+    readonly bootstrap_password: string
+  }
+  /** The built-in image service (Glance v2 subset); `bind_host` empty = `osapi_compute_listen`. */
+  readonly image: { readonly bind_host: string; readonly bind_port: number }
+  readonly glance_store: { readonly filesystem_store_datadir: string }
+  /**
+   * Where clients authenticate (the 401's `WWW-Authenticate`) and, when `auth_url` is set, the
+   * Keystone that validates tokens instead of the built-in one. Empty = the built-in identity.
+   */
+  readonly keystone_authtoken: { readonly www_authenticate_uri: string; readonly auth_url: string }
   readonly scheduler: { readonly max_attempts: number }
   readonly filter_scheduler: {
     readonly enabled_filters: readonly string[]
@@ -78,7 +96,12 @@ const defaults: Raw = {
   },
   database: { connection: 'sqlite:///$state_path/nova.sqlite' },
   api_database: { connection: 'sqlite:///$state_path/nova_api.sqlite' },
-  api: { auth_strategy: 'noauth2', max_limit: '1000' },
+  api: { auth_strategy: 'keystone', max_limit: '1000' },
+  token: { expiration: '3600' },
+  identity: { bind_host: '', bind_port: '5000', region_name: 'RegionOne', bootstrap_password: '' },
+  image: { bind_host: '', bind_port: '9292' },
+  glance_store: { filesystem_store_datadir: '$state_path/images' },
+  keystone_authtoken: { www_authenticate_uri: '', auth_url: '' },
   scheduler: { max_attempts: '3' },
   filter_scheduler: {
     enabled_filters: 'ComputeFilter,AvailabilityZoneFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter',
@@ -171,6 +194,19 @@ function build(raw: Raw): Config {
     database: { connection: get('database', 'connection') },
     api_database: { connection: get('api_database', 'connection') },
     api: { auth_strategy: authStrategy, max_limit: num('api', 'max_limit') },
+    token: { expiration: num('token', 'expiration') },
+    identity: {
+      bind_host: get('identity', 'bind_host'),
+      bind_port: num('identity', 'bind_port'),
+      region_name: get('identity', 'region_name'),
+      bootstrap_password: get('identity', 'bootstrap_password'),
+    },
+    image: { bind_host: get('image', 'bind_host'), bind_port: num('image', 'bind_port') },
+    glance_store: { filesystem_store_datadir: path.resolve(get('glance_store', 'filesystem_store_datadir')) },
+    keystone_authtoken: {
+      www_authenticate_uri: get('keystone_authtoken', 'www_authenticate_uri'),
+      auth_url: get('keystone_authtoken', 'auth_url'),
+    },
     scheduler: { max_attempts: num('scheduler', 'max_attempts') },
     filter_scheduler: {
       enabled_filters: list('filter_scheduler', 'enabled_filters'),
