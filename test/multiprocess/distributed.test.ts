@@ -12,6 +12,8 @@ describe('distributed over RabbitMQ + MariaDB', () => {
   let vhost: TestVhost
   let dbs: TestDatabases
   const procs: ServiceProcess[] = []
+  const computes = new Map<string, { proc: ServiceProcess; conf: string }>()
+  let commonConf = ''
   let client: ComputeClient
 
   beforeAll(async () => {
@@ -24,7 +26,8 @@ describe('distributed over RabbitMQ + MariaDB', () => {
         host: 'controller',
         osapi_compute_listen: '127.0.0.1',
         osapi_compute_listen_port: port,
-        report_interval: 2,
+        report_interval: 1,
+        service_down_time: 4,
       },
       database: { connection: dbs.cell },
       api_database: { connection: dbs.api },
@@ -37,10 +40,13 @@ describe('distributed over RabbitMQ + MariaDB', () => {
     await conductor.waitFor('nova-conductor started')
     await scheduler.waitFor('nova-scheduler started')
     for (const host of ['cmp-1', 'cmp-2']) {
-      const compute = startService('compute', [common, writeConfig({ DEFAULT: { host } })])
+      const hostConf = writeConfig({ DEFAULT: { host } })
+      const compute = startService('compute', [common, hostConf])
+      computes.set(host, { proc: compute, conf: hostConf })
       procs.push(compute)
       await compute.waitFor('nova-compute started')
     }
+    commonConf = common
     const api = startService('api', [common])
     procs.push(api)
     await api.waitFor('nova-api listening')
@@ -86,5 +92,40 @@ describe('distributed over RabbitMQ + MariaDB', () => {
     }
     expect(queues.filter((q) => /^reply_[0-9a-f]{32}$/.test(q)).length).toBeGreaterThanOrEqual(3) // computes and the conductor (replies are declared on first call)
     expect(queues.filter((q) => /^compute_fanout_[0-9a-f]{32}$/.test(q))).toHaveLength(2)
+  })
+
+  it('sees a killed compute go down, schedules around it, and sees it back up', async () => {
+    const admin = client.as('admin:admin', '2.53')
+    const state = async (host: string) => {
+      const res = await admin.request<{ services: { host: string; state: string }[] }>(
+        'GET',
+        `/v2.1/os-services?binary=nova-compute&host=${host}`,
+      )
+      return res.body.services[0]?.state
+    }
+    expect(await state('cmp-1')).toBe('up')
+    const killedAt = Date.now()
+    await computes.get('cmp-1')!.proc.stop('SIGKILL')
+    while ((await state('cmp-1')) !== 'down') {
+      // service_down_time (4 s) after its last report, which was at most report_interval (1 s) before the kill.
+      expect(Date.now() - killedAt).toBeLessThan(4_000 + 1_000 + 1_500)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(await state('cmp-2')).toBe('up')
+
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => client.createServer(`after-kill-${i}`)))
+    const servers = await client.as('admin:admin').waitForStatus(ids, 'ACTIVE', 60_000)
+    expect(new Set(servers.map((s) => s['OS-EXT-SRV-ATTR:host']))).toEqual(new Set(['cmp-2']))
+
+    const restarted = startService('compute', [commonConf, computes.get('cmp-1')!.conf])
+    procs.push(restarted)
+    await restarted.waitFor('nova-compute started')
+    const upBy = Date.now() + 1_000 + 500
+    while ((await state('cmp-1')) !== 'up') {
+      expect(Date.now()).toBeLessThan(upBy)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    for (const id of ids) await client.request('DELETE', `/v2.1/servers/${id}`)
+    await client.waitForGone(ids, 60_000)
   })
 })
