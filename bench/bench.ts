@@ -9,6 +9,7 @@
 import { Command } from 'commander'
 import { ComputeClient } from '../test/harness/client.js'
 import { createDatabases, type DbKind } from '../test/harness/databases.js'
+import { seedTestImage } from '../test/harness/images.js'
 import {
   freePort,
   manage,
@@ -19,6 +20,7 @@ import {
 import { createVhost } from '../test/harness/rabbit.js'
 import { heartbeats } from './heartbeats.js'
 import { peakRssMb, percentile } from './measure.js'
+import { schedule } from './schedule.js'
 
 interface BootOptions {
   servers: string
@@ -62,6 +64,10 @@ async function boot(opts: BootOptions): Promise<void> {
     DEFAULT: { transport_url: transportUrl, host: 'fake-compute', osapi_compute_listen_port: port },
     database: { connection: dbs.cell },
     api_database: { connection: dbs.api },
+    // noauth2 tokens (`user:project`); identity and image of the all-in-one on any free port.
+    api: { auth_strategy: 'noauth2' },
+    identity: { bind_port: 0 },
+    image: { bind_port: 0 },
   })
   const started = Date.now()
   // `--profile api,conductor` writes V8 CPU profiles of those services into .bench/profiles.
@@ -82,6 +88,7 @@ async function boot(opts: BootOptions): Promise<void> {
     } else {
       await manage([conf], 'api_db', 'sync')
       await manage([conf], 'db', 'sync')
+      await seedTestImage([conf])
       const control = [
         startService('conductor', [conf], withProfile('conductor')),
         startService('scheduler', [conf], withProfile('scheduler')),
@@ -189,5 +196,13 @@ program
   .option('--processes <n>', 'processes the simulated hosts are spread over', '2')
   .option('--db <kind>', 'mysql or postgres', 'mysql')
   .action(heartbeats)
+program
+  .command('schedule')
+  .description('select_destinations latency over many hosts, in one process (SQLite, no RPC)')
+  .option('--hosts <n>', 'compute nodes in the cell database', '10000')
+  .option('--selections <n>', 'selections to time, one after another, each claiming', '1000')
+  .option('--warmup <n>', 'selections made first and not timed', '100')
+  .option('--heartbeats <n>', 'service heartbeats written per second meanwhile', '0')
+  .action(schedule)
 
 await program.parseAsync(process.argv)

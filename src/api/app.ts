@@ -9,6 +9,8 @@ import Fastify, {
 import type { ComputeApi } from '../compute/api.js'
 import { HostApi } from '../compute/host-api.js'
 import type { CellStore } from '../db/cell/cell-store.js'
+import { keystoneContext, type TokenValidator } from '../identity/token-validator.js'
+import type { ImageService } from '../image/image-service.js'
 import { newRequestId, type RequestContext } from '../shared/context.js'
 import { NovaError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
@@ -16,6 +18,7 @@ import { noauth2Context, Unauthorized } from './auth.js'
 import { faultBody, pyRepr } from './faults.js'
 import { type ApiVersion, requestedVersion, VersionNotSupported } from './microversion.js'
 import { flavorRoutes } from './routes/flavors.js'
+import { imageProxyRoutes } from './routes/images.js'
 import { osHypervisorRoutes } from './routes/os-hypervisors.js'
 import { osServiceRoutes } from './routes/os-services.js'
 import { serverRoutes } from './routes/servers.js'
@@ -33,6 +36,10 @@ export interface ApiAppOptions {
   readonly compute: ComputeApi
   readonly log: Logger
   readonly authStrategy: 'noauth2' | 'keystone'
+  /** For `authStrategy: 'keystone'`: how tokens are validated, and where a 401 sends clients. */
+  readonly keystone?: { readonly validator: TokenValidator; readonly wwwAuthenticateUri: string }
+  /** The image service, for the image proxy (`/images`, microversions below 2.36). */
+  readonly images?: ImageService
   readonly maxLimit: number
   /** Public base URL for links; by default the request's own Host. */
   readonly publicEndpoint?: string
@@ -81,6 +88,9 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     },
   })
   const baseUrl = (host: string | undefined) => options.publicEndpoint ?? `http://${host ?? '127.0.0.1:8774'}`
+  const keystone = options.authStrategy === 'keystone' ? options.keystone : undefined
+  if (options.authStrategy === 'keystone' && !keystone)
+    throw new Error('auth_strategy keystone needs a token validator')
 
   app.decorateRequest('ctx', null as unknown as RequestContext)
   app.decorateRequest('apiVersion', null as unknown as ApiVersion)
@@ -111,7 +121,9 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     reply.header('vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version')
     const incoming = request.headers['x-openstack-request-id']
     const globalId = typeof incoming === 'string' && /^req-[0-9a-f-]{36}$/.test(incoming) ? incoming : null
-    request.ctx = noauth2Context(request, request.requestId, globalId)
+    request.ctx = keystone
+      ? await keystoneContext(request, keystone.validator, request.requestId, globalId)
+      : noauth2Context(request, request.requestId, globalId)
     const urlProject = /^\/v2\.1\/([^/]+)\/(servers|flavors)/.exec(path)?.[1]
     if (urlProject && urlProject !== request.ctx.projectId && !request.ctx.isAdmin) {
       throw new NovaBadRequest(
@@ -136,7 +148,10 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     if (error instanceof Unauthorized) {
       return reply
         .code(401)
-        .header('www-authenticate', 'Keystone uri="http://127.0.0.1:5000/"')
+        .header(
+          'www-authenticate',
+          `Keystone uri="${keystone?.wwwAuthenticateUri ?? 'http://127.0.0.1:5000/'}"`,
+        )
         .send({ error: { code: 401, title: 'Unauthorized', message: error.message } })
     }
     if (error instanceof VersionNotSupported) {
@@ -180,6 +195,7 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
       async (scope) => {
         serverRoutes(scope, options.compute, baseUrl, options.maxLimit)
         flavorRoutes(scope, options.compute, baseUrl)
+        if (options.images) imageProxyRoutes(scope, options.images, baseUrl)
         if (hosts) {
           osServiceRoutes(scope, hosts)
           osHypervisorRoutes(scope, hosts, baseUrl, options.maxLimit)

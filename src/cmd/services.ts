@@ -13,11 +13,13 @@ import {
 } from '../conductor/rpcapi.js'
 import type { CellStore } from '../db/cell/cell-store.js'
 import { SchedulerManager } from '../scheduler/manager.js'
+import { schedulerOptionsFrom } from '../scheduler/options.js'
 import { SCHEDULER_RPC_VERSION, SCHEDULER_TOPIC, SchedulerClient } from '../scheduler/rpcapi.js'
 import { SERVICE_VERSION, Service, type ServiceReporter } from '../service/service.js'
 import { adminContext } from '../shared/context.js'
 import type { VirtDriver } from '../virt/driver.js'
 import { FakeDriver } from '../virt/fake/fake-driver.js'
+import { computeKeystoneAuth, imageService } from './identity-image.js'
 import type { Runtime } from './runtime.js'
 
 /** Nova's `long_rpc_timeout`: select_destinations may legitimately take long on a big cloud. */
@@ -74,19 +76,8 @@ export async function startScheduler(rt: Runtime): Promise<Service> {
   const log = rt.log.child({ service: 'nova-scheduler', host: config.host })
   const cell = rt.cellStore()
   const cellMapping = await rt.cellMapping()
-  const manager = new SchedulerManager(
-    cell,
-    {
-      cellUuid: cellMapping.uuid,
-      serviceDownTimeS: config.service_down_time,
-      maxAttempts: config.scheduler.max_attempts,
-      hostSubsetSize: config.filter_scheduler.host_subset_size,
-      shuffleBestSameWeighedHosts: config.filter_scheduler.shuffle_best_same_weighed_hosts,
-      ramWeightMultiplier: config.filter_scheduler.ram_weight_multiplier,
-    },
-    config.filter_scheduler.enabled_filters,
-    log,
-  )
+  const manager = new SchedulerManager(cell, schedulerOptionsFrom(config, cellMapping.uuid), log)
+  await manager.start()
   const service = new Service(
     'nova-scheduler',
     config.host,
@@ -145,9 +136,10 @@ export async function startCompute(
       host,
       maxConcurrentBuilds: config.max_concurrent_builds,
       allocationRatios: {
-        cpu: config.cpu_allocation_ratio,
-        ram: config.ram_allocation_ratio,
-        disk: config.disk_allocation_ratio,
+        // Unset (or 0.0, the old default) ratios: Nova's initial_* values.
+        cpu: config.cpu_allocation_ratio || config.initial_cpu_allocation_ratio,
+        ram: config.ram_allocation_ratio || config.initial_ram_allocation_ratio,
+        disk: config.disk_allocation_ratio || config.initial_disk_allocation_ratio,
       },
       reserved: {
         vcpus: config.reserved_host_cpus,
@@ -194,6 +186,7 @@ export async function startCompute(
   service.addTask('update_available_resource', config.update_resources_interval, () =>
     manager.updateAvailableResource(serviceId),
   )
+  service.addTask('_sync_power_states', config.sync_power_state_interval, () => manager.syncPowerStates())
   rt.onClose(async () => {
     await service.stop()
   })
@@ -236,6 +229,7 @@ export async function startApi(
     new ComputeClient(rpc),
     { serviceDownTimeS: config.service_down_time, defaultAvailabilityZone: config.default_availability_zone },
     log,
+    imageService(rt),
   )
   // Fastify and the routes load only in the process that serves the API.
   const { buildComputeApp } = await import('../api/app.js')
@@ -243,6 +237,8 @@ export async function startApi(
     compute,
     log,
     authStrategy: config.api.auth_strategy,
+    keystone: computeKeystoneAuth(rt),
+    images: imageService(rt),
     maxLimit: config.api.max_limit,
     cell,
     serviceDownTimeS: config.service_down_time,

@@ -30,6 +30,27 @@ apiDb
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'API database is up to date.')
   })
 
+program
+  .command('bootstrap')
+  .description(
+    'create the admin user, project and role and the service catalog (as keystone-manage bootstrap)',
+  )
+  .option('--bootstrap-password <password>', 'the admin password (default: $OS_BOOTSTRAP_PASSWORD)')
+  .option('--bootstrap-username <name>', 'the admin user', 'admin')
+  .option('--bootstrap-project-name <name>', 'the admin project', 'admin')
+  .option('--bootstrap-role-name <name>', 'the admin role', 'admin')
+  .option('--bootstrap-region-id <region>', 'the region of the endpoints (default: [identity] region_name)')
+  .option(
+    '--bootstrap-public-url <url>',
+    'the identity endpoint (default: from [identity] bind_host/bind_port)',
+  )
+  .option('--bootstrap-compute-url <url>', 'the compute endpoint (default: from osapi_compute_listen[_port])')
+  .option('--bootstrap-image-url <url>', 'the image endpoint (default: from [image] bind_host/bind_port)')
+  .action(async (o: Record<string, string | undefined>) => {
+    const { bootstrapCommand } = await import('./identity-manage.js')
+    console.log(await bootstrapCommand(loadConfig(files()), o))
+  })
+
 try {
   await program.parseAsync(process.argv)
 } catch (err) {

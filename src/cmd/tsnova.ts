@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { type Config, loadConfig } from '../config/config.js'
 import { createLogger } from '../shared/logger.js'
+import { startIdentity, startIdentityAndImage, startImage } from './identity-image.js'
 import { apiDbSync, dbSync } from './manage.js'
 import { Runtime } from './runtime.js'
 import { serviceList } from './service-list.js'
@@ -56,11 +57,18 @@ program
       await dbSync(rt.config)
       await startConductor(rt)
       await startScheduler(rt)
-      await startCompute(rt)
+      if (hosts === 1) await startCompute(rt)
+      else await startFakeHosts(rt, hosts)
       const api = await startApi(rt)
+      const login = await startIdentityAndImage(rt, api.url)
       const ms = Date.now() - started
       console.log(
-        `tsnova all-in-one ready in ${ms} ms: compute API at ${api.url}/v2.1 (state in ${rt.config.state_path})`,
+        `tsnova all-in-one ready in ${ms} ms: compute API at ${api.url}/v2.1, identity at ${login.identityUrl}, image at ${login.imageUrl} (state in ${rt.config.state_path})`,
+      )
+      console.log(
+        login.openrc
+          ? `admin credentials: ${login.openrc} (\`. ${login.openrc}\` then \`openstack server list\`)`
+          : `admin password unknown here: set it with \`tsnova-manage bootstrap --bootstrap-password …\``,
       )
     })
   })
@@ -82,6 +90,27 @@ for (const [name, start] of [
     .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
     .action(async (opts: { configFile: string[] }) => {
       await run(opts.configFile, `nova-${name}`, start)
+    })
+}
+
+for (const [name, description, start] of [
+  [
+    'identity',
+    'run the built-in identity service (Keystone v3 subset, [identity] bind_port 5000)',
+    startIdentity,
+  ],
+  ['image', 'run the built-in image service (Glance v2 subset, [image] bind_port 9292)', startImage],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+    .action(async (opts: { configFile: string[] }) => {
+      await run(
+        opts.configFile,
+        name === 'identity' ? 'keystone' : 'glance-api',
+        async (rt) => void (await start(rt)),
+      )
     })
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { ComputeTaskClient } from '../conductor/rpcapi.js'
 import type { ApiStore } from '../db/api/api-store.js'
 import type { CellStore } from '../db/cell/cell-store.js'
+import type { ImageLookup } from '../image/image-lookup.js'
 import type { Flavor } from '../objects/flavor.js'
 import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
 import { TaskState, VmState } from '../objects/states.js'
@@ -44,6 +45,8 @@ export class ComputeApi {
     private readonly compute: ComputeClient,
     private readonly options: { serviceDownTimeS: number; defaultAvailabilityZone: string },
     private readonly log: Logger,
+    /** The image service, to check `imageRef` (exists, visible, active, fits the flavor). */
+    private readonly images?: ImageLookup,
   ) {}
 
   async create(
@@ -58,6 +61,7 @@ export class ComputeApi {
     if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(imageRef)) {
       throw new Invalid(`Invalid image identifier or unable to access requested image.`)
     }
+    if (this.images) checkImageFitsFlavor(imageRef, await this.images.find(ctx, imageRef), flavor)
     if (req.minCount > req.maxCount) throw new Invalid('min_count must be <= max_count')
     const projectId = ctx.projectId!
     const userId = ctx.userId!
@@ -210,6 +214,32 @@ export class ComputeApi {
 
   getFlavor(flavorid: string): Promise<Flavor> {
     return this.api.getFlavor(flavorid)
+  }
+}
+
+/** Nova's `_check_requested_image`: the image exists for the caller, is active, and fits the flavor. */
+function checkImageFitsFlavor(
+  id: string,
+  image: { status: string; min_ram: number; min_disk: number; size: number | null } | undefined,
+  flavor: Flavor,
+): void {
+  if (!image) throw new Invalid(`Image ${id} could not be found.`)
+  if (image.status !== 'active') throw new Invalid(`Image ${id} is not active.`)
+  if (image.min_ram > flavor.memory_mb) throw new Invalid("Flavor's memory is too small for requested image.")
+  const GiB = 1024 ** 3
+  const dest = flavor.root_gb * GiB
+  // root_gb 0 means "do not check" (legacy), as in Nova.
+  if (dest !== 0) {
+    if ((image.size ?? 0) > dest) {
+      throw new Invalid(
+        `Flavor's disk is too small for requested image. Flavor disk is ${dest} bytes, image is ${image.size} bytes.`,
+      )
+    }
+    if (image.min_disk * GiB > dest) {
+      throw new Invalid(
+        `Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${dest} bytes, minimum size is ${image.min_disk * GiB} bytes.`,
+      )
+    }
   }
 }
 

@@ -27,6 +27,9 @@ export interface ComputeOptions {
 export class ComputeManager implements ComputeRpc {
   private builds = 0
   private readonly waitingBuilds: (() => void)[] = []
+  /** Consecutive failed builds (Nova's failed_builds stat, for BuildFailureWeigher); a success resets it. */
+  private failedBuilds = 0
+  private serviceId: number | undefined
 
   constructor(
     private readonly driver: VirtDriver,
@@ -73,6 +76,13 @@ export class ComputeManager implements ComputeRpc {
       await this.driver.spawn(instance)
     } catch (err) {
       log.warn({ err }, 'spawn failed')
+      this.failedBuilds++
+      // Report at once, so the schedulers' BuildFailureWeigher pushes this host down now.
+      if (this.serviceId !== undefined) {
+        await this.updateAvailableResource(this.serviceId).catch((e: Error) =>
+          log.warn({ err: e.message }, 'could not report the failed build'),
+        )
+      }
       await this.driver.destroy(instance).catch(() => undefined)
       await this.rescheduleOrFail(ctx, args, instance, err as Error)
       return
@@ -98,6 +108,7 @@ export class ComputeManager implements ComputeRpc {
       }
       throw err
     }
+    this.failedBuilds = 0
     log.info(`Took ${((Date.now() - started) / 1000).toFixed(2)} seconds to build instance.`)
   }
 
@@ -157,6 +168,7 @@ export class ComputeManager implements ComputeRpc {
 
   /** Report this host's resources (Nova's `update_available_resource` periodic task). */
   async updateAvailableResource(serviceId: number): Promise<void> {
+    this.serviceId = serviceId
     const r = await this.driver.getAvailableResource()
     const instances = await this.driver.listInstances()
     await this.conductor.computeNodeUpdate(adminContext(), serviceId, {
@@ -179,7 +191,38 @@ export class ComputeManager implements ComputeRpc {
       reserved_vcpus: this.options.reserved.vcpus,
       reserved_memory_mb: this.options.reserved.memoryMb,
       reserved_disk_gb: this.options.reserved.diskGb,
+      failed_builds: this.failedBuilds,
     })
+  }
+
+  /**
+   * Nova's `_sync_power_states`: the hypervisor is the truth about power. A guest that stopped
+   * (or vanished) while its server is ACTIVE makes the server SHUTOFF, as Nova's stop call would.
+   */
+  async syncPowerStates(): Promise<void> {
+    const ctx = adminContext()
+    const instances = await this.conductor.instanceGetAllByHost(ctx, this.options.host)
+    for (const inst of instances) {
+      // Something is in flight for it; the next pass will look again.
+      if (inst.task_state !== null) continue
+      const info = await this.driver.getInfo(inst)
+      const power = info?.power_state ?? PowerState.NOSTATE
+      if (power === inst.power_state) continue
+      const stopped =
+        inst.vm_state === VmState.ACTIVE && (power === PowerState.SHUTDOWN || power === PowerState.NOSTATE)
+      if (stopped)
+        this.log.warn({ instance_uuid: inst.uuid, power }, 'Instance shutdown by itself. Stopping it.')
+      await this.conductor
+        .instanceUpdate(
+          ctx,
+          inst.uuid,
+          stopped ? { power_state: power, vm_state: VmState.STOPPED } : { power_state: power },
+          [null],
+        )
+        .catch((err: Error) =>
+          this.log.info({ err: err.message, instance_uuid: inst.uuid }, 'power state sync skipped'),
+        )
+    }
   }
 
   /** On start: builds this host had in flight when it died can never finish; say so. */

@@ -23,12 +23,17 @@ export interface Config {
   readonly max_concurrent_builds: number
   readonly default_availability_zone: string
   readonly update_resources_interval: number
+  readonly sync_power_state_interval: number
   readonly reserved_host_memory_mb: number
   readonly reserved_host_disk_mb: number
   readonly reserved_host_cpus: number
-  readonly cpu_allocation_ratio: number
-  readonly ram_allocation_ratio: number
-  readonly disk_allocation_ratio: number
+  /** Unset (null) by default, as in Nova: new compute nodes then take the initial_* ratio. */
+  readonly cpu_allocation_ratio: number | null
+  readonly ram_allocation_ratio: number | null
+  readonly disk_allocation_ratio: number | null
+  readonly initial_cpu_allocation_ratio: number
+  readonly initial_ram_allocation_ratio: number
+  readonly initial_disk_allocation_ratio: number
   readonly database: { readonly connection: string }
   readonly api_database: { readonly connection: string }
   readonly api: { readonly auth_strategy: 'noauth2' | 'keystone'; readonly max_limit: number }
@@ -53,9 +58,22 @@ export interface Config {
   readonly scheduler: { readonly max_attempts: number }
   readonly filter_scheduler: {
     readonly enabled_filters: readonly string[]
+    readonly weight_classes: readonly string[]
     readonly host_subset_size: number
     readonly shuffle_best_same_weighed_hosts: boolean
+    readonly max_instances_per_host: number
+    readonly max_io_ops_per_host: number
     readonly ram_weight_multiplier: number
+    readonly cpu_weight_multiplier: number
+    readonly disk_weight_multiplier: number
+    readonly io_ops_weight_multiplier: number
+    readonly num_instances_weight_multiplier: number
+    readonly build_failure_weight_multiplier: number
+    readonly soft_affinity_weight_multiplier: number
+    readonly soft_anti_affinity_weight_multiplier: number
+    readonly aggregate_image_properties_isolation_namespace: string | null
+    readonly aggregate_image_properties_isolation_separator: string
+    readonly image_properties_default_architecture: string | null
   }
   /** The fake driver's size per host (Nova's FakeDriver reports 1000 vCPUs, 800 GB RAM, 600 TB disk). */
   readonly fake: {
@@ -87,12 +105,16 @@ const defaults: Raw = {
     max_concurrent_builds: '10',
     default_availability_zone: 'nova',
     update_resources_interval: '60',
+    sync_power_state_interval: '600',
     reserved_host_memory_mb: '512',
     reserved_host_disk_mb: '0',
     reserved_host_cpus: '0',
-    cpu_allocation_ratio: '4.0',
-    ram_allocation_ratio: '1.0',
-    disk_allocation_ratio: '1.0',
+    cpu_allocation_ratio: '',
+    ram_allocation_ratio: '',
+    disk_allocation_ratio: '',
+    initial_cpu_allocation_ratio: '4.0',
+    initial_ram_allocation_ratio: '1.0',
+    initial_disk_allocation_ratio: '1.0',
   },
   database: { connection: 'sqlite:///$state_path/nova.sqlite' },
   api_database: { connection: 'sqlite:///$state_path/nova_api.sqlite' },
@@ -104,10 +126,24 @@ const defaults: Raw = {
   keystone_authtoken: { www_authenticate_uri: '', auth_url: '' },
   scheduler: { max_attempts: '3' },
   filter_scheduler: {
-    enabled_filters: 'ComputeFilter,AvailabilityZoneFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter',
+    enabled_filters:
+      'ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter',
+    weight_classes: 'nova.scheduler.weights.all_weighers',
     host_subset_size: '1',
     shuffle_best_same_weighed_hosts: 'false',
+    max_instances_per_host: '50',
+    max_io_ops_per_host: '8',
     ram_weight_multiplier: '1.0',
+    cpu_weight_multiplier: '1.0',
+    disk_weight_multiplier: '1.0',
+    io_ops_weight_multiplier: '-1.0',
+    num_instances_weight_multiplier: '0.0',
+    build_failure_weight_multiplier: '1000000.0',
+    soft_affinity_weight_multiplier: '1.0',
+    soft_anti_affinity_weight_multiplier: '1.0',
+    aggregate_image_properties_isolation_namespace: '',
+    aggregate_image_properties_isolation_separator: '.',
+    image_properties_default_architecture: '',
   },
   fake: { vcpus: '1000', memory_mb: '800000', local_gb: '600000', spawn_delay: '0', fail_build: 'false' },
 }
@@ -154,6 +190,9 @@ function build(raw: Raw): Config {
       throw new Error(`Option [${group}] ${key} must be a number, got '${get(group, key)}'`)
     return v
   }
+  const optNum = (group: string, key: string): number | null =>
+    get(group, key).trim() === '' ? null : num(group, key)
+  const optStr = (group: string, key: string): string | null => get(group, key) || null
   const bool = (group: string, key: string): boolean => /^(true|1|yes|on)$/i.test(get(group, key))
   const list = (group: string, key: string): string[] =>
     get(group, key)
@@ -185,12 +224,16 @@ function build(raw: Raw): Config {
     max_concurrent_builds: num('DEFAULT', 'max_concurrent_builds'),
     default_availability_zone: get('DEFAULT', 'default_availability_zone'),
     update_resources_interval: num('DEFAULT', 'update_resources_interval'),
+    sync_power_state_interval: num('DEFAULT', 'sync_power_state_interval'),
     reserved_host_memory_mb: num('DEFAULT', 'reserved_host_memory_mb'),
     reserved_host_disk_mb: num('DEFAULT', 'reserved_host_disk_mb'),
     reserved_host_cpus: num('DEFAULT', 'reserved_host_cpus'),
-    cpu_allocation_ratio: num('DEFAULT', 'cpu_allocation_ratio'),
-    ram_allocation_ratio: num('DEFAULT', 'ram_allocation_ratio'),
-    disk_allocation_ratio: num('DEFAULT', 'disk_allocation_ratio'),
+    cpu_allocation_ratio: optNum('DEFAULT', 'cpu_allocation_ratio'),
+    ram_allocation_ratio: optNum('DEFAULT', 'ram_allocation_ratio'),
+    disk_allocation_ratio: optNum('DEFAULT', 'disk_allocation_ratio'),
+    initial_cpu_allocation_ratio: num('DEFAULT', 'initial_cpu_allocation_ratio'),
+    initial_ram_allocation_ratio: num('DEFAULT', 'initial_ram_allocation_ratio'),
+    initial_disk_allocation_ratio: num('DEFAULT', 'initial_disk_allocation_ratio'),
     database: { connection: get('database', 'connection') },
     api_database: { connection: get('api_database', 'connection') },
     api: { auth_strategy: authStrategy, max_limit: num('api', 'max_limit') },
@@ -210,9 +253,31 @@ function build(raw: Raw): Config {
     scheduler: { max_attempts: num('scheduler', 'max_attempts') },
     filter_scheduler: {
       enabled_filters: list('filter_scheduler', 'enabled_filters'),
+      weight_classes: list('filter_scheduler', 'weight_classes'),
       host_subset_size: num('filter_scheduler', 'host_subset_size'),
       shuffle_best_same_weighed_hosts: bool('filter_scheduler', 'shuffle_best_same_weighed_hosts'),
+      max_instances_per_host: num('filter_scheduler', 'max_instances_per_host'),
+      max_io_ops_per_host: num('filter_scheduler', 'max_io_ops_per_host'),
       ram_weight_multiplier: num('filter_scheduler', 'ram_weight_multiplier'),
+      cpu_weight_multiplier: num('filter_scheduler', 'cpu_weight_multiplier'),
+      disk_weight_multiplier: num('filter_scheduler', 'disk_weight_multiplier'),
+      io_ops_weight_multiplier: num('filter_scheduler', 'io_ops_weight_multiplier'),
+      num_instances_weight_multiplier: num('filter_scheduler', 'num_instances_weight_multiplier'),
+      build_failure_weight_multiplier: num('filter_scheduler', 'build_failure_weight_multiplier'),
+      soft_affinity_weight_multiplier: num('filter_scheduler', 'soft_affinity_weight_multiplier'),
+      soft_anti_affinity_weight_multiplier: num('filter_scheduler', 'soft_anti_affinity_weight_multiplier'),
+      aggregate_image_properties_isolation_namespace: optStr(
+        'filter_scheduler',
+        'aggregate_image_properties_isolation_namespace',
+      ),
+      aggregate_image_properties_isolation_separator: get(
+        'filter_scheduler',
+        'aggregate_image_properties_isolation_separator',
+      ),
+      image_properties_default_architecture: optStr(
+        'filter_scheduler',
+        'image_properties_default_architecture',
+      ),
     },
     fake: {
       vcpus: num('fake', 'vcpus'),

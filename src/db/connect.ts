@@ -71,13 +71,23 @@ export function connectDb<Schema>(url: string, options: { poolSize?: number } = 
   }
 }
 
-/** SQLite has no boolean: bind true/false as 1/0, as the other dialects store them. */
+/**
+ * SQLite has no boolean: bind true/false as 1/0, as the other dialects store them. Statements are
+ * prepared once per SQL text and reused (kysely asks for a prepare on every query, which costs
+ * more than running most of ours); one still mid-iteration is not shared.
+ */
 function withBooleans(database: BetterSqlite3.Database): SqliteDatabase {
   const fix = (params: readonly unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p))
+  const prepared = new Map<string, BetterSqlite3.Statement>()
   return {
     close: () => database.close(),
     prepare(sqlText: string) {
-      const statement = database.prepare(sqlText)
+      let statement = prepared.get(sqlText)
+      if (!statement || statement.busy) {
+        statement = database.prepare(sqlText)
+        if (prepared.size >= 1000) prepared.clear()
+        prepared.set(sqlText, statement)
+      }
       return {
         reader: statement.reader,
         all: (params) => statement.all(fix(params)),

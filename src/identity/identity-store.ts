@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import type { Db } from '../db/connect.js'
 import type { IdentitySchema } from '../db/api/schema.js'
+import type { Db } from '../db/connect.js'
 import { dbNow } from '../shared/time.js'
 import { ConflictError } from './errors.js'
 
@@ -136,7 +136,10 @@ export class IdentityStore implements TokenKeyStore {
     return { ...row, enabled: row.enabled } as Domain
   }
 
-  async updateDomain(id: string, u: Partial<Pick<Domain, 'name' | 'description' | 'enabled'>>): Promise<void> {
+  async updateDomain(
+    id: string,
+    u: Partial<Pick<Domain, 'name' | 'description' | 'enabled'>>,
+  ): Promise<void> {
     if (Object.keys(u).length === 0) return
     await this.insert('domain', u.name ?? id, () =>
       this.k.updateTable('identity_domains').set(u).where('id', '=', id).execute(),
@@ -206,7 +209,9 @@ export class IdentityStore implements TokenKeyStore {
 
   // --- users
 
-  async listUsers(filter: { name?: string; domainId?: string; ids?: readonly string[] } = {}): Promise<User[]> {
+  async listUsers(
+    filter: { name?: string; domainId?: string; ids?: readonly string[] } = {},
+  ): Promise<User[]> {
     let q = this.k.selectFrom('identity_users').selectAll().orderBy('name')
     if (filter.name !== undefined) q = q.where('name', '=', filter.name)
     if (filter.domainId !== undefined) q = q.where('domain_id', '=', filter.domainId)
@@ -313,7 +318,9 @@ export class IdentityStore implements TokenKeyStore {
   async listAssignments(
     filter: { type?: AssignmentType; actorId?: string; targetId?: string; roleId?: string } = {},
   ): Promise<Assignment[]> {
-    let q = this.k.selectFrom('identity_role_assignments').select(['type', 'actor_id', 'target_id', 'role_id'])
+    let q = this.k
+      .selectFrom('identity_role_assignments')
+      .select(['type', 'actor_id', 'target_id', 'role_id'])
     if (filter.type) q = q.where('type', '=', filter.type)
     if (filter.actorId) q = q.where('actor_id', '=', filter.actorId)
     if (filter.targetId) q = q.where('target_id', '=', filter.targetId)
@@ -373,7 +380,10 @@ export class IdentityStore implements TokenKeyStore {
     return row
   }
 
-  async updateEndpoint(id: string, u: Partial<Pick<Endpoint, 'url' | 'region_id' | 'enabled'>>): Promise<void> {
+  async updateEndpoint(
+    id: string,
+    u: Partial<Pick<Endpoint, 'url' | 'region_id' | 'enabled'>>,
+  ): Promise<void> {
     await this.k.updateTable('identity_endpoints').set(u).where('id', '=', id).execute()
   }
 

@@ -1,4 +1,12 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto'
 import { dbNow, fromDbTime } from '../shared/time.js'
 import { newId, type Revocation, type TokenKeyStore } from './identity-store.js'
 
@@ -90,6 +98,7 @@ export class TokenSigner {
  */
 export class TokenVerifier {
   private keys = new Map<string, KeyObject>()
+  private keysLoadedAt = Number.NEGATIVE_INFINITY
   private revocations: Revocation[] = []
   private revocationsLoadedAt = 0
 
@@ -103,7 +112,9 @@ export class TokenVerifier {
   }
 
   private async publicKey(id: string): Promise<KeyObject | undefined> {
-    if (!this.keys.has(id)) {
+    // An unknown key id reloads the keys, at most once a second (forged ids must not hammer the database).
+    if (!this.keys.has(id) && this.now() - this.keysLoadedAt >= 1000) {
+      this.keysLoadedAt = this.now()
       for (const k of await this.store.listSigningKeys()) {
         if (!this.keys.has(k.id)) this.keys.set(k.id, createPublicKey(k.public_key))
       }
@@ -160,5 +171,7 @@ function revokes(r: Revocation, claims: TokenClaims): boolean {
   if (r.user_id && r.user_id !== claims.userId) return false
   if (r.project_id && r.project_id !== claims.projectId) return false
   if (!r.user_id && !r.project_id) return false
-  return claims.issuedAt <= fromDbTime(r.issued_before).getTime()
+  // Strictly before: a token issued in the very millisecond of the revocation (the new password's
+  // first token) stays valid.
+  return claims.issuedAt < fromDbTime(r.issued_before).getTime()
 }

@@ -79,6 +79,27 @@ export interface RequestSpec {
   readonly availability_zone: string | null
   readonly scheduler_hints: Readonly<Record<string, unknown>>
   readonly ignore_hosts: readonly string[]
+  /** Admin's `availability_zone: "az:host[:node]"`: only these hosts / nodes (still filtered). */
+  readonly force_hosts?: readonly string[]
+  readonly force_nodes?: readonly string[]
+  /** `host` / `hypervisor_hostname` in the create body (2.74+): a requested, still filtered, host. */
+  readonly requested_destination?: { readonly host?: string | null; readonly node?: string | null } | null
+  /** The server group the instance boots into (hint `group`), with its members at request time. */
+  readonly instance_group?: RequestSpecGroup | null
+  /** The image, with its properties (hw_architecture, img_hv_type, …) once images carry them. */
+  readonly image?: { readonly properties?: Readonly<Record<string, unknown>> } | null
+}
+
+/** Nova's InstanceGroup as a RequestSpec carries it: policy, rules, members and their hosts. */
+export interface RequestSpecGroup {
+  readonly uuid: string
+  /** `affinity`, `anti-affinity`, `soft-affinity` or `soft-anti-affinity` */
+  readonly policy: string
+  readonly rules?: Readonly<Record<string, string | number>>
+  /** Instance uuids already in the group. */
+  readonly members: readonly string[]
+  /** Hosts the members run on (Nova fills it for the affinity filter). */
+  readonly hosts?: readonly string[]
 }
 
 /** The server the user asked for, before it has a cell (Nova's BuildRequest.instance). */

@@ -3,10 +3,12 @@
  * the in-process bus or a real RabbitMQ vhost, on SQLite, MariaDB or PostgreSQL.
  */
 import { randomBytes } from 'node:crypto'
+import { imageService } from '../../src/cmd/identity-image.js'
 import { apiDbSync, dbSync } from '../../src/cmd/manage.js'
 import { Runtime } from '../../src/cmd/runtime.js'
 import { startApi, startCompute, startConductor, startScheduler } from '../../src/cmd/services.js'
 import { loadConfig } from '../../src/config/config.js'
+import { seedPlaceholderImage } from '../../src/image/placeholder.js'
 import { forgetHub, hubFor } from '../../src/rpc/in-process/in-process-transport.js'
 import type { Service } from '../../src/service/service.js'
 import { createLogger } from '../../src/shared/logger.js'
@@ -47,6 +49,8 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   }
   const config = loadConfig([], {
     ...options.config,
+    // Tests authenticate with noauth2 tokens (`user:project`) unless they ask for keystone.
+    api: { auth_strategy: 'noauth2', ...options.config?.api },
     DEFAULT: {
       host: 'controller',
       transport_url: transportUrl,
@@ -63,6 +67,8 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   await apiDbSync(config)
   await dbSync(config)
   const rt = new Runtime(config, log)
+  // The image the tests boot from (the all-in-one's placeholder).
+  await seedPlaceholderImage(imageService(rt), null)
   await startConductor(rt)
   await startScheduler(rt)
   const computes = new Map<string, Service>()

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
 import { createDatabases, type TestDatabases } from '../harness/databases.js'
+import { seedTestImage } from '../harness/images.js'
 import { freePort, manage, type ServiceProcess, startService, writeConfig } from '../harness/processes.js'
 import { createVhost, rabbitmqctl, type TestVhost } from '../harness/rabbit.js'
 
@@ -31,8 +32,10 @@ describe('distributed over RabbitMQ + MariaDB', () => {
       },
       database: { connection: dbs.cell },
       api_database: { connection: dbs.api },
+      api: { auth_strategy: 'noauth2' },
     })
     await manage([common], 'api_db', 'sync')
+    await seedTestImage([common])
     await manage([common], 'db', 'sync')
     const conductor = startService('conductor', [common])
     const scheduler = startService('scheduler', [common])
@@ -113,7 +116,9 @@ describe('distributed over RabbitMQ + MariaDB', () => {
     }
     expect(await state('cmp-2')).toBe('up')
 
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => client.createServer(`after-kill-${i}`)))
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.createServer(`after-kill-${i}`)),
+    )
     const servers = await client.as('admin:admin').waitForStatus(ids, 'ACTIVE', 60_000)
     expect(new Set(servers.map((s) => s['OS-EXT-SRV-ATTR:host']))).toEqual(new Set(['cmp-2']))
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ComputeApi } from '../../compute/api.js'
+import { NotFound } from '../../shared/errors.js'
 import { flavorDetail, flavorSummary } from '../views/flavors.js'
 
 type FlavorQuery = { is_public?: string; minRam?: string; minDisk?: string }
@@ -33,4 +34,23 @@ export function flavorRoutes(
     const flavor = await compute.getFlavor(request.params.flavor_id)
     return { flavor: flavorDetail(flavor, baseUrl(request.headers.host), request.apiVersion) }
   })
+  // Read-only extra specs: clients (openstacksdk's flavor list) fetch them for every flavor.
+  app.get<{ Params: { flavor_id: string } }>('/flavors/:flavor_id/os-extra_specs', async (request) => {
+    return { extra_specs: (await compute.getFlavor(request.params.flavor_id)).extra_specs }
+  })
+  app.get<{ Params: { flavor_id: string; key: string } }>(
+    '/flavors/:flavor_id/os-extra_specs/:key',
+    async (request) => {
+      const flavor = await compute.getFlavor(request.params.flavor_id)
+      const value = flavor.extra_specs[request.params.key]
+      if (value === undefined) {
+        throw new FlavorExtraSpecsNotFound(
+          `Flavor ${flavor.flavorid} has no extra specs with key ${request.params.key}.`,
+        )
+      }
+      return { [request.params.key]: value }
+    },
+  )
 }
+
+class FlavorExtraSpecsNotFound extends NotFound {}

@@ -41,6 +41,8 @@ export interface ComputeNodeReport {
   readonly reserved_vcpus: number
   readonly reserved_memory_mb: number
   readonly reserved_disk_gb: number
+  /** Consecutive failed builds on this node (reset by a successful one). */
+  readonly failed_builds?: number
 }
 
 export interface NewInstance {
@@ -421,6 +423,8 @@ export class CellStore {
         const res = await tx
           .updateTable('compute_nodes')
           .set({
+            // updated_at moves with every claim and release: schedulers re-read changed rows by it.
+            updated_at: dbNow(),
             vcpus_allocated: sql<number>`vcpus_allocated + ${r.vcpus}`,
             memory_mb_allocated: sql<number>`memory_mb_allocated + ${r.memory_mb}`,
             disk_gb_allocated: sql<number>`disk_gb_allocated + ${r.disk_gb}`,
@@ -476,6 +480,7 @@ export class CellStore {
       await tx
         .updateTable('compute_nodes')
         .set({
+          updated_at: dbNow(),
           vcpus_allocated: sql<number>`vcpus_allocated - ${alloc.vcpus}`,
           memory_mb_allocated: sql<number>`memory_mb_allocated - ${alloc.memory_mb}`,
           disk_gb_allocated: sql<number>`disk_gb_allocated - ${alloc.disk_gb}`,

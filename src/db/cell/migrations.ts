@@ -151,4 +151,26 @@ export const cellMigrations: readonly VersionedMigration[] = [
         .execute()
     },
   },
+  {
+    // The scheduler keeps host states in memory and re-reads only the rows changed since its
+    // last look (by updated_at), and counts claims per node; failed_builds feeds BuildFailureWeigher.
+    name: '002_scheduler_host_state',
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('compute_nodes')
+        .addColumn('failed_builds', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+      await db.schema
+        .createIndex('compute_nodes_updated_at_idx')
+        .on('compute_nodes')
+        .column('updated_at')
+        .execute()
+      await db.schema.createIndex('services_updated_at_idx').on('services').column('updated_at').execute()
+      await db.schema
+        .createIndex('allocations_compute_node_id_idx')
+        .on('allocations')
+        .column('compute_node_id')
+        .execute()
+    },
+  },
 ]

@@ -149,6 +149,8 @@ export interface ComputeNodesTable {
   vcpus_allocated: Generated<number>
   memory_mb_allocated: Generated<number>
   disk_gb_allocated: Generated<number>
+  /** Consecutive failed builds the compute reported (Nova's failed_builds stat; BuildFailureWeigher). */
+  failed_builds: Generated<number>
   mapped: Generated<number>
   created_at: string | null
   updated_at: string | null

@@ -1,38 +1,141 @@
-import type { RequestSpec } from '../../objects/instance.js'
+import { aggregateValues } from '../filters/aggregates.js'
+import type { FilterOptions, FilterRequest } from '../filters/filter.js'
 import type { HostState } from '../host-state.js'
 
-/** A raw score per host; scores are normalised to 0..1 across hosts, then multiplied. */
+/**
+ * A weigher by Nova's name: a raw score per host, normalised over the candidates, times a
+ * multiplier (a nova.conf option, which an aggregate's metadata key of the same name overrides
+ * for its hosts, the smallest value winning).
+ */
 export interface HostWeigher {
   readonly name: string
-  readonly multiplier: number
-  weigh(host: HostState, spec: RequestSpec): number
+  /** Nova's module path under nova.scheduler.weights (for `weight_classes`). */
+  readonly path: string
+  /** The `[filter_scheduler]` option (and aggregate metadata key) holding the multiplier. */
+  readonly multiplierOption: string
+  multiplier(options: FilterOptions): number
+  /** BuildFailureWeigher's multiplier counts against: Nova negates it. */
+  readonly negated?: boolean
+  /** Scores are clamped to these before normalising, and the range starts/ends there. */
+  readonly minval?: number
+  readonly maxval?: number
+  /**
+   * Each host's raw score for one request, into `out` (one loop per weigher keeps the hot path
+   * monomorphic); false when every host would score the same, so the weigher adds nothing.
+   */
+  scores(hosts: readonly HostState[], req: FilterRequest, out: Float64Array): boolean
 }
 
-/** Nova's normalisation: (x - min) / (max - min), all 0 when every host scores the same. */
-export function normalize(values: readonly number[]): number[] {
-  if (values.length === 0) return []
-  const lo = Math.min(...values)
-  const hi = Math.max(...values)
-  if (hi === lo) return values.map(() => 0)
-  return values.map((v) => (v - lo) / (hi - lo))
+/**
+ * Nova's `normalize`: (v - lo) / (hi - lo), where lo/hi are the weigher's minval/maxval if it
+ * has them, else the smallest/largest score; all 0 when lo equals hi.
+ */
+export function normalize(values: ArrayLike<number>, minval?: number, maxval?: number): Float64Array {
+  const n = values.length
+  const out = new Float64Array(n)
+  if (n === 0) return out
+  let lo = minval
+  let hi = maxval
+  if (lo === undefined || hi === undefined) {
+    let min = Number.POSITIVE_INFINITY
+    let max = Number.NEGATIVE_INFINITY
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!
+      if (v < min) min = v
+      if (v > max) max = v
+    }
+    lo ??= min
+    hi ??= max
+  }
+  if (lo === hi) return out
+  const range = hi - lo
+  for (let i = 0; i < n; i++) out[i] = (values[i]! - lo) / range
+  return out
 }
 
-export interface WeighedHost {
-  readonly host: HostState
-  readonly weight: number
+/** Nova's `get_weight_multiplier`: the smallest aggregate override, else the option's value. */
+export function multiplierFor(host: HostState, option: string, configured: number): number {
+  if (host.aggregates.length === 0) return configured
+  const values = [...aggregateValues(host, option)].map(Number)
+  if (values.length === 0 || values.some((v) => Number.isNaN(v))) return configured
+  return Math.min(...values)
 }
 
+/** Raw scores, reused from one weighing to the next (weighing never awaits). */
+let scratch = new Float64Array(1024)
+
+/**
+ * The total weight of each host (same order as `hosts`): for each weigher, the raw scores
+ * (clamped to minval/maxval), normalised, times the host's multiplier, summed.
+ */
 export function weighHosts(
   hosts: readonly HostState[],
-  spec: RequestSpec,
+  req: FilterRequest,
   weighers: readonly HostWeigher[],
-): WeighedHost[] {
-  const totals = hosts.map(() => 0)
-  for (const w of weighers) {
-    const norm = normalize(hosts.map((h) => w.weigh(h, spec)))
-    norm.forEach((v, i) => {
-      totals[i]! += v * w.multiplier
-    })
+): Float64Array {
+  const n = hosts.length
+  const totals = new Float64Array(n)
+  if (n <= 1) return totals
+  let anyAggregates = false
+  for (const h of hosts) {
+    if (h.aggregates.length > 0) {
+      anyAggregates = true
+      break
+    }
   }
-  return hosts.map((host, i) => ({ host, weight: totals[i]! })).sort((a, b) => b.weight - a.weight)
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2))
+  const raw = scratch.subarray(0, n)
+  for (const w of weighers) {
+    const configured = w.multiplier(req.options)
+    // A zero multiplier that no aggregate overrides adds nothing.
+    if (configured === 0 && !anyAggregates) continue
+    if (!w.scores(hosts, req, raw)) continue
+    // Clamp to minval/maxval and find the range in one pass; then add multiplier × normalised.
+    const floor = w.minval ?? Number.NEGATIVE_INFINITY
+    const ceil = w.maxval ?? Number.POSITIVE_INFINITY
+    let min = Number.POSITIVE_INFINITY
+    let max = Number.NEGATIVE_INFINITY
+    for (let i = 0; i < n; i++) {
+      let v = raw[i]!
+      if (v < floor) raw[i] = v = floor
+      else if (v > ceil) raw[i] = v = ceil
+      if (v < min) min = v
+      if (v > max) max = v
+    }
+    const lo = w.minval ?? min
+    const hi = w.maxval ?? max
+    if (lo === hi) continue // all normalise to 0
+    const range = hi - lo
+    const sign = w.negated ? -1 : 1
+    if (!anyAggregates) {
+      const m = (sign * configured) / range
+      for (let i = 0; i < n; i++) totals[i]! += m * (raw[i]! - lo)
+    } else {
+      for (let i = 0; i < n; i++) {
+        const m = sign * multiplierFor(hosts[i]!, w.multiplierOption, configured)
+        totals[i]! += (m * (raw[i]! - lo)) / range
+      }
+    }
+  }
+  return totals
+}
+
+/**
+ * The indices of the `k` heaviest hosts, heaviest first; among equal weights the earlier host
+ * first (Nova's stable descending sort). Linear in the number of hosts for a small `k`.
+ */
+export function topIndices(weights: Float64Array, k: number, exclude?: ReadonlySet<number>): number[] {
+  const top: number[] = []
+  if (k <= 0) return top
+  for (let i = 0; i < weights.length; i++) {
+    if (exclude?.has(i)) continue
+    const w = weights[i]!
+    if (top.length === k && w <= weights[top[k - 1]!]!) continue
+    // Insert after every index of greater or equal weight (those came first).
+    let pos = top.length
+    while (pos > 0 && weights[top[pos - 1]!]! < w) pos--
+    top.splice(pos, 0, i)
+    if (top.length > k) top.pop()
+  }
+  return top
 }

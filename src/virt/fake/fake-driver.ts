@@ -76,6 +76,12 @@ export class FakeDriver implements VirtDriver {
     }
   }
 
+  /** Change a guest's power state behind compute's back, as a guest shutting itself down would. */
+  simulatePowerState(instanceUuid: string, powerState: number): void {
+    const guest = this.guests.get(instanceUuid)
+    if (guest) guest.powerState = powerState
+  }
+
   async cleanupHost(): Promise<void> {
     this.guests.clear()
   }

@@ -1,0 +1,148 @@
+/**
+ * Driving the real `openstack` CLI (Debian's python3-openstackclient) against a tsnova started as
+ * an operator starts it: `tsnova all-in-one` as a child process, on free ports, with its state in
+ * a temporary directory.
+ */
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { freePort } from '../harness/processes.js'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const MAIN = path.join(ROOT, 'dist/cmd/tsnova.js')
+
+export const INSTALL_HINT =
+  'the end-to-end tests need the real OpenStack client: apt-get update && apt-get install -y python3-openstackclient'
+
+/** Fail loudly (never skip) when the client or the build is missing. */
+export function requireOpenstackCli(): string {
+  const probe = spawnSync('openstack', ['--version'], { encoding: 'utf8' })
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      `'openstack' is not installed or does not run (${probe.error?.message ?? probe.stderr}): ${INSTALL_HINT}`,
+    )
+  }
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run 'npm run build' first`)
+  return (probe.stdout || probe.stderr).trim()
+}
+
+/** The `OS_*` variables of a user, exactly those the issue allows the client. */
+export type OsEnv = Record<
+  | 'OS_AUTH_URL'
+  | 'OS_USERNAME'
+  | 'OS_PASSWORD'
+  | 'OS_PROJECT_NAME'
+  | 'OS_USER_DOMAIN_NAME'
+  | 'OS_PROJECT_DOMAIN_NAME'
+  | 'OS_IDENTITY_API_VERSION',
+  string
+>
+
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export class AllInOne {
+  private constructor(
+    readonly dir: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+    readonly ports: { compute: number; identity: number; image: number },
+  ) {}
+
+  static async start(): Promise<AllInOne> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsnova-e2e-'))
+    const ports = { compute: await freePort(), identity: await freePort(), image: await freePort() }
+    const conf = path.join(dir, 'nova.conf')
+    writeFileSync(
+      conf,
+      [
+        '[DEFAULT]',
+        `state_path = ${dir}/state`,
+        'host = e2e-host',
+        'osapi_compute_listen = 127.0.0.1',
+        `osapi_compute_listen_port = ${ports.compute}`,
+        '[identity]',
+        `bind_port = ${ports.identity}`,
+        '[image]',
+        `bind_port = ${ports.image}`,
+        '',
+      ].join('\n'),
+    )
+    const logFile = path.join(dir, 'tsnova.log')
+    const fd = openSync(logFile, 'a')
+    const child = spawn(process.execPath, [MAIN, 'all-in-one', '--config-file', conf], {
+      cwd: dir,
+      stdio: ['ignore', fd, fd],
+    })
+    closeSync(fd)
+    const aio = new AllInOne(dir, child, logFile, ports)
+    await aio.waitFor('admin credentials: ')
+    return aio
+  }
+
+  output(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : ''
+  }
+
+  async waitFor(text: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.output().includes(text)) {
+      if (this.child.exitCode !== null) throw new Error(`tsnova exited: ${this.output().slice(-3000)}`)
+      if (Date.now() > deadline)
+        throw new Error(`no '${text}' within ${timeoutMs} ms: ${this.output().slice(-3000)}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  /** The admin's variables, read from the `openrc` the all-in-one wrote and named on its output. */
+  adminEnv(): OsEnv {
+    const file = /admin credentials: (\S+)/.exec(this.output())?.[1]
+    if (!file) throw new Error(`the all-in-one did not name its openrc: ${this.output().slice(-2000)}`)
+    const vars: Record<string, string> = {}
+    for (const m of readFileSync(file, 'utf8').matchAll(/^export (OS_\w+)=(?:'([^']*)'|(\S*))$/gm)) {
+      vars[m[1]!] = m[2] ?? m[3] ?? ''
+    }
+    return {
+      OS_AUTH_URL: vars.OS_AUTH_URL!,
+      OS_USERNAME: vars.OS_USERNAME!,
+      OS_PASSWORD: vars.OS_PASSWORD!,
+      OS_PROJECT_NAME: vars.OS_PROJECT_NAME!,
+      OS_USER_DOMAIN_NAME: vars.OS_USER_DOMAIN_NAME!,
+      OS_PROJECT_DOMAIN_NAME: vars.OS_PROJECT_DOMAIN_NAME!,
+      OS_IDENTITY_API_VERSION: vars.OS_IDENTITY_API_VERSION!,
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    const exited = new Promise((r) => this.child.once('exit', r))
+    this.child.kill('SIGTERM')
+    await exited
+  }
+}
+
+/**
+ * Run `openstack <args>` with nothing but the user's `OS_*` variables (and PATH to find python,
+ * and an empty HOME so no clouds.yaml interferes).
+ */
+export function openstack(env: OsEnv, args: readonly string[], home: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'openstack',
+      [...args],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', ...env },
+        timeout: 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}

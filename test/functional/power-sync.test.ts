@@ -1,0 +1,44 @@
+/** The hypervisor is the truth about power: a guest that shuts itself down makes its server SHUTOFF. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCompute } from '../../src/cmd/services.js'
+import { PowerState } from '../../src/objects/states.js'
+import { FakeDriver } from '../../src/virt/fake/fake-driver.js'
+import { ComputeClient } from '../harness/client.js'
+import { type Cloud, startCloud } from '../harness/cloud.js'
+
+describe('power state sync (memory + sqlite)', () => {
+  let cloud: Cloud
+  let client: ComputeClient
+  const driver = new FakeDriver({
+    vcpus: 8,
+    memory_mb: 8192,
+    local_gb: 100,
+    spawnDelayS: 0,
+    failBuild: false,
+  })
+
+  beforeAll(async () => {
+    cloud = await startCloud({
+      transport: 'memory',
+      db: 'sqlite',
+      hosts: [],
+      config: { DEFAULT: { sync_power_state_interval: '1' } },
+    })
+    await startCompute(cloud.runtime, { host: 'pwr', driver })
+    client = new ComputeClient(cloud.url, 'admin:admin', '2.37')
+  }, 60_000)
+
+  afterAll(async () => {
+    await cloud?.stop()
+  })
+
+  it('stops a server whose guest shut down, and leaves running ones alone', async () => {
+    const [a, b] = await Promise.all([client.createServer('a'), client.createServer('b')])
+    await client.waitForStatus([a!, b!], 'ACTIVE')
+    driver.simulatePowerState(a!, PowerState.SHUTDOWN)
+    const [stopped] = await client.waitForStatus([a!], 'SHUTOFF', 5_000)
+    expect(stopped!['OS-EXT-STS:power_state']).toBe(PowerState.SHUTDOWN)
+    expect(stopped!['OS-EXT-STS:vm_state']).toBe('stopped')
+    expect((await client.getServer(b!)).body.server.status).toBe('ACTIVE')
+  })
+})
