@@ -178,19 +178,24 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       await this.cell.destroyInstance(br.uuid)
       return
     }
-    await this.cell.actionStart({
-      action: 'create',
-      instance_uuid: br.uuid,
-      request_id: ctx.requestId,
-      user_id: ctx.userId,
-      project_id: ctx.projectId,
-    })
+    await this.recordCreate(ctx, br.uuid)
     await this.compute.buildAndRunInstance(ctx, chosen.service_host, {
       instance,
       request_spec: spec,
       filter_properties: { retry: { num_attempts: 1, hosts: [[chosen.service_host, chosen.nodename]] } },
       node: chosen.nodename,
       host_list: alternates,
+    })
+  }
+
+  /** The `create` instance action (what `os-instance-actions` lists for the request). */
+  private recordCreate(ctx: RequestContext, instanceUuid: string): Promise<void> {
+    return this.cell.actionStart({
+      action: 'create',
+      instance_uuid: instanceUuid,
+      request_id: ctx.requestId,
+      user_id: ctx.userId,
+      project_id: ctx.projectId,
     })
   }
 
@@ -244,13 +249,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       message,
       details: err instanceof Error ? (err.stack ?? null) : null,
     })
-    await this.cell.actionStart({
-      action: 'create',
-      instance_uuid: br.uuid,
-      request_id: ctx.requestId,
-      user_id: ctx.userId,
-      project_id: ctx.projectId,
-    })
+    await this.recordCreate(ctx, br.uuid)
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
     if (!(await this.api.deleteBuildRequest(br.uuid))) await this.cell.destroyInstance(br.uuid)
   }

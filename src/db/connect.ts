@@ -64,8 +64,13 @@ export function connectDb<Schema>(url: string, options: { poolSize?: number } = 
       return { kysely: new Kysely<Schema>({ dialect: new MysqlDialect({ pool }) }), dialect, url }
     }
     case 'postgres': {
-      const pool = async () =>
-        new (await loadPg()).Pool({ connectionString: `postgresql://${rest}`, max: poolSize })
+      const pool = async () => {
+        const p = new (await loadPg()).Pool({ connectionString: `postgresql://${rest}`, max: poolSize })
+        // An idle connection the server closes (a restart, a failover) is dropped from the pool
+        // and replaced on next use; unhandled, the error would end the process.
+        p.on('error', () => undefined)
+        return p
+      }
       return { kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }), dialect, url }
     }
   }
@@ -115,13 +120,18 @@ function sqlitePath(rest: string): string {
   return path.resolve(rest.slice(1))
 }
 
-/** Create the database an URL names, if the server lacks it (`db sync` on a fresh MariaDB/PostgreSQL). */
-export async function ensureDatabase(url: string): Promise<void> {
+/**
+ * Run statements on the server an URL points at, outside the database it names (which may not
+ * exist yet): `fn` gets the database name and a query function.
+ */
+async function onServer(
+  url: string,
+  fn: (name: string, query: (text: string, params?: unknown[]) => Promise<number>) => Promise<void>,
+): Promise<void> {
   const { dialect, rest } = parseScheme(url)
   if (dialect === 'sqlite') return
   if (dialect === 'mysql') {
     const u = new URL(`mysql://${rest}`)
-    const name = u.pathname.slice(1)
     const { createConnection } = await import('mysql2/promise')
     const conn = await createConnection({
       host: u.hostname,
@@ -130,48 +140,46 @@ export async function ensureDatabase(url: string): Promise<void> {
       password: decodeURIComponent(u.password),
     })
     try {
-      await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '')}\` CHARACTER SET utf8mb4`)
+      await fn(u.pathname.slice(1).replaceAll('`', ''), async (text, params) => {
+        const [rows] = await conn.query(text, params)
+        return Array.isArray(rows) ? rows.length : 0
+      })
     } finally {
       await conn.end()
     }
     return
   }
   const u = new URL(`postgresql://${rest}`)
-  const name = u.pathname.slice(1)
+  const name = u.pathname.slice(1).replaceAll('"', '')
   u.pathname = '/postgres'
   const client = new (await loadPg()).Client({ connectionString: u.toString() })
   await client.connect()
   try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replaceAll('"', '')}"`)
+    await fn(name, async (text, params) => (await client.query(text, params)).rowCount ?? 0)
   } finally {
     await client.end()
   }
 }
 
+/** Create the database an URL names, if the server lacks it (`db sync` on a fresh MariaDB/PostgreSQL). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const { dialect } = parseScheme(url)
+  await onServer(url, async (name, query) => {
+    if (dialect === 'mysql') await query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`)
+    else if ((await query('SELECT 1 FROM pg_database WHERE datname = $1', [name])) === 0) {
+      await query(`CREATE DATABASE "${name}"`)
+    }
+  })
+}
+
 /** Drop the database an URL names (tests clean up after themselves). */
 export async function dropDatabase(url: string): Promise<void> {
-  const { dialect, rest } = parseScheme(url)
-  if (dialect === 'sqlite') return
-  if (dialect === 'mysql') {
-    const u = new URL(`mysql://${rest}`)
-    const { createConnection } = await import('mysql2/promise')
-    const conn = await createConnection({ host: u.hostname, port: Number(u.port || 3306), user: u.username })
-    try {
-      await conn.query(`DROP DATABASE IF EXISTS \`${u.pathname.slice(1).replaceAll('`', '')}\``)
-    } finally {
-      await conn.end()
-    }
-    return
-  }
-  const u = new URL(`postgresql://${rest}`)
-  const name = u.pathname.slice(1)
-  u.pathname = '/postgres'
-  const client = new (await loadPg()).Client({ connectionString: u.toString() })
-  await client.connect()
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '')}" WITH (FORCE)`)
-  } finally {
-    await client.end()
-  }
+  const { dialect } = parseScheme(url)
+  await onServer(url, async (name, query) => {
+    await query(
+      dialect === 'mysql'
+        ? `DROP DATABASE IF EXISTS \`${name}\``
+        : `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`,
+    )
+  })
 }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { type Insertable, type Selectable, sql } from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
-import type { Instance, InstanceFault, InstanceUpdates } from '../../objects/instance.js'
+import type {
+  BuildRequestInstance,
+  Instance,
+  InstanceFault,
+  InstanceUpdates,
+} from '../../objects/instance.js'
 import { VmState } from '../../objects/states.js'
 import {
   ComputeHostNotFound,
@@ -45,29 +50,12 @@ export interface ComputeNodeReport {
   readonly failed_builds?: number
 }
 
-export interface NewInstance {
-  readonly uuid: string
-  readonly user_id: string
-  readonly project_id: string
-  readonly display_name: string
-  readonly display_description: string | null
-  readonly hostname: string
+/** A new cell instance: what the user asked for, and where (and in which state) it starts. */
+export type NewInstance = BuildRequestInstance & {
   readonly vm_state: string
   readonly task_state: string | null
   readonly host: string | null
   readonly node: string | null
-  readonly image_ref: string
-  readonly flavor: Flavor
-  readonly availability_zone: string | null
-  readonly reservation_id: string
-  readonly launch_index: number
-  readonly key_name: string | null
-  readonly user_data: string | null
-  readonly metadata: Readonly<Record<string, string>>
-  readonly config_drive: string | null
-  readonly access_ip_v4: string | null
-  readonly access_ip_v6: string | null
-  readonly created_at: string
 }
 
 export interface ResourceRequest {
