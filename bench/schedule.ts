@@ -12,7 +12,6 @@ import { SchedulerManager } from '../src/scheduler/manager.js'
 import { DEFAULT_SCHEDULER_OPTIONS } from '../src/scheduler/options.js'
 import { adminContext } from '../src/shared/context.js'
 import { createLogger } from '../src/shared/logger.js'
-import { dbNow } from '../src/shared/time.js'
 import { FLAVOR } from '../test/scheduler/helpers.js'
 import { seedCell } from '../test/scheduler/seed.js'
 import { percentile } from './measure.js'
@@ -57,7 +56,6 @@ export async function schedule(opts: ScheduleOptions): Promise<void> {
       : undefined
 
   const ms: number[] = []
-  const cpuMs: number[] = []
   let n = 0
   const selectOne = async () => {
     const uuid = `00000000-0000-4000-8000-${(n++).toString().padStart(12, '0')}`
@@ -72,7 +70,6 @@ export async function schedule(opts: ScheduleOptions): Promise<void> {
       scheduler_hints: {},
       ignore_hosts: [],
     }
-    const cpu = process.cpuUsage()
     const s = performance.now()
     const result = await manager.select_destinations(adminContext(), {
       spec_obj: spec,
@@ -81,18 +78,13 @@ export async function schedule(opts: ScheduleOptions): Promise<void> {
       return_alternates: true,
     })
     const took = performance.now() - s
-    const used = process.cpuUsage(cpu)
     if (!result[0]?.[0]) throw new Error('no selection')
-    return { took, cpu: (used.user + used.system) / 1000 }
+    return took
   }
   try {
     for (let i = 0; i < warmup; i++) await selectOne()
     const t0 = performance.now()
-    for (let i = 0; i < selections; i++) {
-      const { took, cpu } = await selectOne()
-      ms.push(took)
-      cpuMs.push(cpu)
-    }
+    for (let i = 0; i < selections; i++) ms.push(await selectOne())
     const wall = performance.now() - t0
     const f = (v: number) => `${v.toFixed(2)} ms`
     const mean = ms.reduce((a, b) => a + b, 0) / ms.length
@@ -103,17 +95,13 @@ export async function schedule(opts: ScheduleOptions): Promise<void> {
     console.log(
       `latency p50 ${f(percentile(ms, 50))}, p90 ${f(percentile(ms, 90))}, p99 ${f(percentile(ms, 99))}, max ${f(Math.max(...ms))}, mean ${f(mean)}; ${(selections / (wall / 1000)).toFixed(0)} selections/s`,
     )
-    console.log(
-      `CPU time per selection (this process, all threads) p50 ${f(percentile(cpuMs, 50))}, p99 ${f(percentile(cpuMs, 99))}; the machine's load average: ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores`,
-    )
+    console.log(`load average ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores`)
     const nodes = await seeded.cell.db.kysely
       .selectFrom('compute_nodes')
       .select((eb) => [eb.fn.countAll<number>().as('used')])
       .where('memory_mb_allocated', '>', 0)
       .executeTakeFirst()
-    console.log(
-      `hosts holding a claim afterwards: ${Number(nodes?.used ?? 0)} (spread by RAMWeigher) at ${dbNow()}`,
-    )
+    console.log(`hosts holding a claim afterwards: ${Number(nodes?.used ?? 0)} (spread by the weighers)`)
   } finally {
     if (timer) clearInterval(timer)
     await seeded.close()

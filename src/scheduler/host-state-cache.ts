@@ -22,7 +22,10 @@ function since(
   const e = eb as ExpressionBuilder<CellSchema, 'compute_nodes'>
   if (mark === null) return e('updated_at', '>', EPOCH)
   if (atMark.size === 0 || atMark.size > MAX_AT_MARK) return e('updated_at', '>', mark)
-  return e.and([e('updated_at', '>=', mark), e.or([e('updated_at', '>', mark), e('id', 'not in', [...atMark])])])
+  return e.and([
+    e('updated_at', '>=', mark),
+    e.or([e('updated_at', '>', mark), e('id', 'not in', [...atMark])]),
+  ])
 }
 
 /** A second before a stored timestamp. */
@@ -58,9 +61,10 @@ const EPOCH = '1970-01-01 00:00:00'
  * The scheduler's view of every compute node, kept in memory and brought up to date before each
  * request from only the rows that changed: compute_nodes and services rows whose `updated_at`
  * moved past the newest one seen (a claim, a release, a compute report, a heartbeat or an admin's
- * change all move it), read through an index. A full re-read runs in the background every
- * `resyncS` seconds, in pages, to catch anything the watermark missed (a row committed late with
- * an older timestamp, a deleted service).
+ * change all move it), read through an index. Once a second a catch-up compares recent stamps,
+ * for rows committed out of order; a full re-read runs in the background every `resyncS`
+ * seconds, in pages, for what no stamp shows (a deleted service, a row changed twice in one
+ * millisecond).
  *
  * The view is only a hint: every claim is atomic in the database, a refused claim re-reads its
  * node, and a request nothing fits is re-tried once against a full re-read.
@@ -83,7 +87,10 @@ export class HostStateCache {
   private lastCatchUp = 0
   /** Per table: where the next catch-up starts, and the newest stamp at the last one. */
   private readonly catchUpFrom = { nodes: EPOCH, services: EPOCH }
-  private readonly caughtMark: { nodes: string | null; services: string | null } = { nodes: null, services: null }
+  private readonly caughtMark: { nodes: string | null; services: string | null } = {
+    nodes: null,
+    services: null,
+  }
 
   constructor(
     private readonly cell: CellStore,
@@ -158,6 +165,7 @@ export class HostStateCache {
     const seen = new Set(nodes.map((n) => n.id))
     for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.drop(id)
     await this.applyNodes(nodes, { force: true })
+    for (const h of this.byId.values()) h.service = this.servicesByHost.get(h.host)
     this.loaded = true
     this.lastFullLoad = started
     // Everything up to here was just read: catch-ups look from a second before it on.
@@ -310,7 +318,8 @@ export class HostStateCache {
     this.lastCatchUp = now
     // A table whose newest stamp has not moved since the last look, and is old enough that no
     // write stamped before it can still be on its way, has nothing new to check.
-    const settled = (mark: string | null) => mark === null || now > fromDbTime(mark).getTime() + 2 * CATCH_UP_MS
+    const settled = (mark: string | null) =>
+      mark === null || now > fromDbTime(mark).getTime() + 2 * CATCH_UP_MS
     if (this.nodesMark !== this.caughtMark.nodes || !settled(this.nodesMark)) {
       const from = this.catchUpFrom.nodes
       this.caughtMark.nodes = this.nodesMark

@@ -177,6 +177,19 @@ describe('SchedulerManager on a cell database', () => {
     expect(await hostOf(s)).toBe('host2') // 6656 free, host3 4680
   })
 
+  it('drops a deleted compute service’s node (soft-deleted without a new stamp) at its first refused claim', async () => {
+    seeded = await seedCell(2, { vcpus: 8, memory_mb: 8192, local_gb: 100 })
+    const s = scheduler(seeded.cell, { weightClasses: ['RAMWeigher'] })
+    await s.start()
+    const host1 = (await seeded.cell.listServices({ host: 'host1' }))[0]!
+    expect(await seeded.cell.destroyService(host1.id)).toBe(true)
+    expect(await hostOf(s)).toBe('host2')
+    expect(await hostOf(s)).toBe('host2')
+    await expect(place(s, { memory_mb: 7000 })).rejects.toThrow(
+      'No valid host was found. There are not enough hosts available. RamFilter removed 1 of 1 hosts',
+    )
+  })
+
   it('follows an admin disabling a host and a new host joining', async () => {
     seeded = await seedCell(2, { vcpus: 8, memory_mb: 8192, local_gb: 100 })
     const s = scheduler(seeded.cell)
