@@ -58,6 +58,7 @@ export async function startConductor(rt: Runtime): Promise<Service> {
     new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
     new ComputeClient(rpc),
     log,
+    config.scheduler.max_attempts,
   )
   service.addSubscription(
     await rpc.serve({ topic: CONDUCTOR_TOPIC, server: config.host }, [

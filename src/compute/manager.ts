@@ -119,7 +119,10 @@ export class ComputeManager implements ComputeRpc {
     err: Error,
   ): Promise<void> {
     const reason = `Build of instance ${instance.uuid} was re-scheduled: ${err.message}`
-    if (args.host_list.length > 0) {
+    const retry = args.filter_properties.retry
+    // As Nova: with retry information the conductor decides (next alternate, or "Exceeded
+    // maximum number of retries"); without it the build is aborted here.
+    if (retry) {
       const updates = { task_state: TaskState.SCHEDULING, host: null, node: null }
       const rescheduled = await this.conductor
         .instanceUpdate(ctx, instance.uuid, updates, [TaskState.SPAWNING])
@@ -131,7 +134,7 @@ export class ComputeManager implements ComputeRpc {
         instance: rescheduled,
         request_spec: args.request_spec,
         host_list: args.host_list,
-        num_attempts: args.filter_properties.retry.num_attempts,
+        num_attempts: retry.num_attempts,
         reason,
       })
       return

@@ -5,10 +5,15 @@ import type { RequestContext } from '../shared/context.js'
 export const COMPUTE_TOPIC = 'compute'
 export const COMPUTE_RPC_VERSION = '6.0'
 
+/** Nova's filter_properties: `retry` is there when a failed build goes back to the conductor. */
+export interface FilterProperties {
+  readonly retry?: { readonly num_attempts: number; readonly hosts: string[][] }
+}
+
 export interface BuildAndRunInstanceArgs {
   readonly instance: Instance
   readonly request_spec: RequestSpec
-  readonly filter_properties: { readonly retry: { num_attempts: number; hosts: string[][] } }
+  readonly filter_properties: FilterProperties
   readonly node: string
   /** Alternate hosts, for rescheduling without asking the scheduler again. */
   readonly host_list: readonly Selection[]

@@ -1,4 +1,4 @@
-import type { ComputeClient } from '../compute/rpcapi.js'
+import type { ComputeClient, FilterProperties } from '../compute/rpcapi.js'
 import type { ApiStore, CellMapping } from '../db/api/api-store.js'
 import type { CellStore, ComputeNodeReport, ServiceRecord } from '../db/cell/cell-store.js'
 import type {
@@ -97,7 +97,14 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     private readonly scheduler: SchedulerClient,
     private readonly compute: ComputeClient,
     private readonly log: Logger,
+    /** `[scheduler] max_attempts`: builds per server, the first choice included. */
+    private readonly maxAttempts: number,
   ) {}
+
+  /** Nova's `filter_properties`: `retry` only when a failed build may be retried elsewhere. */
+  private filterProperties(numAttempts: number, host: string, node: string): FilterProperties {
+    return this.maxAttempts > 1 ? { retry: { num_attempts: numAttempts, hosts: [[host, node]] } } : {}
+  }
 
   async schedule_and_build_instances(ctx: RequestContext, args: ScheduleAndBuildArgs): Promise<void> {
     const log = this.log.child({ request_id: ctx.requestId })
@@ -143,7 +150,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     await this.compute.buildAndRunInstance(ctx, instance.host, {
       instance,
       request_spec: spec,
-      filter_properties: { retry: { num_attempts: 1, hosts: [[instance.host, instance.node]] } },
+      filter_properties: this.filterProperties(1, instance.host, instance.node),
       node: instance.node,
       host_list: [],
     })
@@ -182,7 +189,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     await this.compute.buildAndRunInstance(ctx, chosen.service_host, {
       instance,
       request_spec: spec,
-      filter_properties: { retry: { num_attempts: 1, hosts: [[chosen.service_host, chosen.nodename]] } },
+      filter_properties: this.filterProperties(1, chosen.service_host, chosen.nodename),
       node: chosen.nodename,
       host_list: alternates,
     })
@@ -203,7 +210,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   async build_instances(ctx: RequestContext, args: BuildInstancesArgs): Promise<void> {
     const uuid = args.instance.uuid
     await this.cell.release(uuid)
-    const alternates = [...args.host_list]
+    const alternates = args.num_attempts < this.maxAttempts ? [...args.host_list] : []
     while (alternates.length > 0) {
       const next = alternates.shift()!
       const node = await this.cell.findComputeNode(next.service_host, next.nodename)
@@ -220,9 +227,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       await this.compute.buildAndRunInstance(ctx, next.service_host, {
         instance,
         request_spec: args.request_spec,
-        filter_properties: {
-          retry: { num_attempts: args.num_attempts + 1, hosts: [[next.service_host, next.nodename]] },
-        },
+        filter_properties: this.filterProperties(args.num_attempts + 1, next.service_host, next.nodename),
         node: next.nodename,
         host_list: alternates,
       })
@@ -236,13 +241,14 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   /** No host: the instance is created straight in ERROR with a fault saying why (Nova's cell0 burial). */
   private async buryInstance(ctx: RequestContext, br: BuildRequestInstance, err: unknown): Promise<void> {
     if (!(await this.api.getBuildRequest(br.uuid))) return
-    await this.cell.createInstance({
+    const { created } = await this.cell.createInstance({
       ...br,
       vm_state: VmState.ERROR,
       task_state: null,
       host: null,
       node: null,
     })
+    if (!created) return
     const message = err instanceof Error ? err.message : String(err)
     await this.cell.addFault(br.uuid, {
       code: 500,
