@@ -19,7 +19,7 @@ import {
 } from '../test/harness/processes.js'
 import { createVhost } from '../test/harness/rabbit.js'
 import { heartbeats } from './heartbeats.js'
-import { peakRssMb, percentile } from './measure.js'
+import { cpuCensus, peakRssMb, percentile } from './measure.js'
 import { schedule } from './schedule.js'
 
 interface BootOptions {
@@ -116,6 +116,7 @@ async function boot(opts: BootOptions): Promise<void> {
 
     const createMs: number[] = []
     const ids: string[] = []
+    const cpu = cpuCensus(procs.map((p) => ({ name: p.name, pid: p.child.pid! })))
     const t0 = performance.now()
     await pool(
       Array.from({ length: n }, (_, i) => i),
@@ -129,6 +130,7 @@ async function boot(opts: BootOptions): Promise<void> {
     const createPhase = performance.now() - t0
     await admin.waitForStatus(ids, 'ACTIVE', 600_000)
     const allActive = performance.now() - t0
+    const cpuDuringBoot = cpu.used()
 
     const detailMs: number[] = []
     for (let i = 0; i < 50; i++) {
@@ -171,6 +173,7 @@ async function boot(opts: BootOptions): Promise<void> {
     )
     const total = procs.reduce((sum, p) => sum + peakRssMb(p.child.pid!), 0)
     console.log(`peak RSS: ${rss.join(', ')}; total ${total} MB`)
+    console.log(`CPU seconds from first create to all ACTIVE: ${cpuDuringBoot}`)
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
     for (const c of cleanups) await c().catch(() => undefined)
