@@ -6,8 +6,10 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify'
+import type { AggregateApi } from '../compute/aggregate-api.js'
 import type { ComputeApi } from '../compute/api.js'
 import { HostApi } from '../compute/host-api.js'
+import type { ServerGroupApi } from '../compute/server-group-api.js'
 import type { CellStore } from '../db/cell/cell-store.js'
 import { keystoneContext, type TokenValidator } from '../identity/token-validator.js'
 import type { ImageService } from '../image/image-service.js'
@@ -19,8 +21,12 @@ import { faultBody, pyRepr } from './faults.js'
 import { type ApiVersion, requestedVersion, VersionNotSupported } from './microversion.js'
 import { flavorRoutes } from './routes/flavors.js'
 import { imageProxyRoutes } from './routes/images.js'
+import { osAggregateRoutes } from './routes/os-aggregates.js'
+import { osAvailabilityZoneRoutes } from './routes/os-availability-zone.js'
 import { osHypervisorRoutes } from './routes/os-hypervisors.js'
+import { osServerGroupRoutes } from './routes/os-server-groups.js'
 import { osServiceRoutes } from './routes/os-services.js'
+import { serverActionRoutes } from './routes/server-actions.js'
 import { serverRoutes } from './routes/servers.js'
 import { versionRoutes } from './routes/versions.js'
 
@@ -49,6 +55,12 @@ export interface ApiAppOptions {
   readonly serviceDownTimeS?: number
   /** `[DEFAULT] default_availability_zone`, the zone os-services shows for nova-compute. */
   readonly defaultAvailabilityZone?: string
+  /** Whether a project exists (`addTenantAccess` checks it as Nova's verify_project_id does). */
+  readonly verifyProject?: (projectId: string) => Promise<boolean | undefined>
+  /** `/os-server-groups`. */
+  readonly serverGroups?: ServerGroupApi
+  /** `/os-aggregates`, and the zones of `/os-availability-zone`. */
+  readonly aggregates?: AggregateApi
 }
 
 /** The URL prefixes every compute route is served under: Nova accepts an optional project id. */
@@ -188,17 +200,27 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     ? new HostApi(options.cell, {
         serviceDownTimeS: options.serviceDownTimeS ?? 60,
         defaultAvailabilityZone: options.defaultAvailabilityZone ?? 'nova',
+        serviceZones: options.aggregates?.serviceZones.bind(options.aggregates),
       })
     : undefined
   for (const prefix of COMPUTE_PREFIXES) {
     void app.register(
       async (scope) => {
         serverRoutes(scope, options.compute, baseUrl, options.maxLimit)
-        flavorRoutes(scope, options.compute, baseUrl)
+        serverActionRoutes(scope, options.compute)
+        flavorRoutes(scope, options.compute, baseUrl, {
+          maxLimit: options.maxLimit,
+          verifyProject: options.verifyProject,
+        })
         if (options.images) imageProxyRoutes(scope, options.images, baseUrl)
         if (hosts) {
           osServiceRoutes(scope, hosts)
           osHypervisorRoutes(scope, hosts, baseUrl, options.maxLimit)
+        }
+        if (options.serverGroups) osServerGroupRoutes(scope, options.serverGroups, options.maxLimit)
+        if (options.aggregates) {
+          osAggregateRoutes(scope, options.aggregates)
+          if (hosts && options.cell) osAvailabilityZoneRoutes(scope, options.cell, hosts, options.aggregates)
         }
       },
       { prefix },

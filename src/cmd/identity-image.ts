@@ -105,6 +105,16 @@ export function computeKeystoneAuth(
   return { validator: tokenValidator(rt), wwwAuthenticateUri: wwwAuthenticateUri(rt.config) }
 }
 
+/**
+ * Nova's `verify_project_id` (addTenantAccess) against the built-in identity. With noauth2 or an
+ * external Keystone there is nothing to ask here, and Nova lets the request on when it cannot tell.
+ */
+export function projectVerifier(rt: Runtime): ((projectId: string) => Promise<boolean>) | undefined {
+  if (rt.config.api.auth_strategy !== 'keystone' || rt.config.keystone_authtoken.auth_url) return undefined
+  const store = identityStore(rt)
+  return async (projectId) => (await store.getProject(projectId)) !== undefined
+}
+
 export interface ListeningServer {
   readonly app: FastifyInstance
   /** `http://host:port` as bound. */

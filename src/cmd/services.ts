@@ -19,7 +19,8 @@ import { SERVICE_VERSION, Service, type ServiceReporter } from '../service/servi
 import { adminContext } from '../shared/context.js'
 import type { VirtDriver } from '../virt/driver.js'
 import { FakeDriver } from '../virt/fake/fake-driver.js'
-import { computeKeystoneAuth, imageService } from './identity-image.js'
+import { groupsAndAggregates, schedulerSources } from './groups-aggregates.js'
+import { computeKeystoneAuth, imageService, projectVerifier } from './identity-image.js'
 import type { Runtime } from './runtime.js'
 
 /** Nova's `long_rpc_timeout`: select_destinations may legitimately take long on a big cloud. */
@@ -77,7 +78,12 @@ export async function startScheduler(rt: Runtime): Promise<Service> {
   const log = rt.log.child({ service: 'nova-scheduler', host: config.host })
   const cell = rt.cellStore()
   const cellMapping = await rt.cellMapping()
-  const manager = new SchedulerManager(cell, schedulerOptionsFrom(config, cellMapping.uuid), log)
+  const manager = new SchedulerManager(
+    cell,
+    schedulerOptionsFrom(config, cellMapping.uuid),
+    log,
+    schedulerSources(rt),
+  )
   await manager.start()
   const service = new Service(
     'nova-scheduler',
@@ -223,6 +229,7 @@ export async function startApi(
   const log = rt.log.child({ host: config.host })
   const rpc = rt.rpc()
   const cell = rt.cellStore()
+  const placing = groupsAndAggregates(rt)
   const compute = new ComputeApi(
     rt.apiStore(),
     cell,
@@ -231,6 +238,7 @@ export async function startApi(
     { serviceDownTimeS: config.service_down_time, defaultAvailabilityZone: config.default_availability_zone },
     log,
     imageService(rt),
+    placing.placement,
   )
   // Fastify and the routes load only in the process that serves the API.
   const { buildComputeApp } = await import('../api/app.js')
@@ -239,11 +247,14 @@ export async function startApi(
     log,
     authStrategy: config.api.auth_strategy,
     keystone: computeKeystoneAuth(rt),
+    verifyProject: projectVerifier(rt),
     images: imageService(rt),
     maxLimit: config.api.max_limit,
     cell,
     serviceDownTimeS: config.service_down_time,
     defaultAvailabilityZone: config.default_availability_zone,
+    serverGroups: placing.serverGroups,
+    aggregates: placing.aggregates,
   })
   const address = await app.listen({
     host: listen.host ?? config.osapi_compute_listen,

@@ -8,9 +8,11 @@ import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/ins
 import { TaskState, VmState } from '../objects/states.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
 import type { RequestContext } from '../shared/context.js'
-import { InstanceNotFound, Invalid } from '../shared/errors.js'
+import { InstanceNotFound, InstanceNotReady, Invalid } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
+import { FlavorApi } from './flavors.js'
+import type { PlacementRequests } from './placement-request.js'
 import type { ComputeClient } from './rpcapi.js'
 
 export interface CreateServerRequest {
@@ -28,6 +30,9 @@ export interface CreateServerRequest {
   readonly accessIPv6: string | null
   readonly configDrive: string | null
   readonly schedulerHints: Record<string, unknown>
+  /** 2.74+: `host` / `hypervisor_hostname`, a requested (still filtered) destination. */
+  readonly requestedHost?: string | null
+  readonly requestedNode?: string | null
 }
 
 /** A server as the API shows it: an instance in a cell, or a build request still being scheduled. */
@@ -38,6 +43,9 @@ export type ServerRecord = Instance
  * and hands work to the conductor or to the instance's host.
  */
 export class ComputeApi {
+  /** Flavor management and lookups (`/flavors`). */
+  readonly flavors: FlavorApi
+
   constructor(
     private readonly api: ApiStore,
     private readonly cell: CellStore,
@@ -47,13 +55,20 @@ export class ComputeApi {
     private readonly log: Logger,
     /** The image service, to check `imageRef` (exists, visible, active, fits the flavor). */
     private readonly images?: ImageLookup,
-  ) {}
+    /** Zones, admin placement and server groups (hint `group`), resolved into the request spec. */
+    private readonly placement?: PlacementRequests,
+  ) {
+    this.flavors = new FlavorApi(api)
+  }
 
   async create(
     ctx: RequestContext,
     req: CreateServerRequest,
   ): Promise<{ instances: BuildRequestInstance[]; reservationId: string }> {
-    const flavor = await this.api.getFlavor(refId(req.flavorRef)).catch((err: Error) => {
+    const placement = await this.placement?.resolve(ctx, req)
+    const availabilityZone = placement ? placement.availabilityZone : req.availabilityZone
+    // With the caller's project: a private flavor it has no access to does not exist for it.
+    const flavor = await this.flavors.get(ctx, refId(req.flavorRef)).catch((err: Error) => {
       throw new Invalid(err.message)
     })
     if (flavor.disabled) throw new Invalid(`Flavor ${flavor.flavorid} is disabled.`)
@@ -80,7 +95,7 @@ export class ComputeApi {
         user_id: userId,
         image_ref: imageRef,
         flavor,
-        availability_zone: req.availabilityZone,
+        availability_zone: availabilityZone,
         reservation_id: reservationId,
         launch_index: i,
         key_name: req.keyName,
@@ -99,13 +114,18 @@ export class ComputeApi {
         flavor,
         image_ref: imageRef,
         num_instances: count,
-        availability_zone: req.availabilityZone,
+        availability_zone: availabilityZone,
         scheduler_hints: req.schedulerHints,
         ignore_hosts: [],
+        ...placement?.spec,
       }
       items.push({ instance, spec })
     }
     await this.api.createBuildRequests(items)
+    await this.placement?.addMembers(
+      placement,
+      items.map((i) => i.instance.uuid),
+    )
     await this.computeTask.scheduleAndBuildInstances(ctx, {
       build_requests: items.map((i) => i.instance),
       request_specs: items.map((i) => i.spec),
@@ -191,6 +211,17 @@ export class ComputeApi {
     return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
   }
 
+  /** The server groups a server is in (2.71+ `server_groups`). */
+  async serverGroups(uuid: string): Promise<string[]> {
+    return this.placement ? this.placement.groupsOf(uuid) : []
+  }
+
+  /** Each host's availability zone (its zone aggregate's, else the default zone). */
+  async hostZones(hosts: readonly string[]): Promise<Map<string, string>> {
+    if (this.placement) return this.placement.hostZones(hosts)
+    return new Map(hosts.map((h) => [h, this.options.defaultAvailabilityZone]))
+  }
+
   async hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
     const services = await this.cell.listServices({ binary: 'nova-compute' })
     const out = new Map<string, string>()
@@ -208,12 +239,17 @@ export class ComputeApi {
     return out
   }
 
-  listFlavors(isPublic: boolean | null): Promise<Flavor[]> {
-    return this.api.listFlavors({ isPublic })
-  }
-
-  getFlavor(flavorid: string): Promise<Flavor> {
-    return this.api.getFlavor(flavorid)
+  /**
+   * Nova's `get_console_output`: the instance must have a host (`check_instance_host`), whose
+   * compute service reads the guest's console (an RPC call to `compute.<host>`).
+   */
+  async getConsoleOutput(
+    ctx: RequestContext,
+    instance: Instance,
+    length: number | string | null,
+  ): Promise<string> {
+    if (!instance.host) throw new InstanceNotReady(instance.uuid)
+    return this.compute.getConsoleOutput(ctx, instance, length)
   }
 }
 

@@ -15,6 +15,8 @@ export const API_SERVICES: ReadonlySet<string> = new Set(['nova-osapi_compute', 
 export interface HostApiOptions {
   readonly serviceDownTimeS: number
   readonly defaultAvailabilityZone: string
+  /** Services' zones from the host aggregates (else computes are all in the default zone). */
+  readonly serviceZones?: (services: readonly ServiceRecord[]) => Promise<Map<ServiceRecord, string>>
 }
 
 /** The summed usage of the enabled compute nodes (`GET /os-hypervisors/statistics`). */
@@ -58,6 +60,12 @@ export class HostApi {
     return service.binary === 'nova-compute'
       ? this.options.defaultAvailabilityZone
       : INTERNAL_SERVICE_AVAILABILITY_ZONE
+  }
+
+  /** Each service's zone: its host's zone aggregates' for a compute, when aggregates are known. */
+  async zones(services: readonly ServiceRecord[]): Promise<Map<ServiceRecord, string>> {
+    if (this.options.serviceZones) return this.options.serviceZones(services)
+    return new Map(services.map((s) => [s, this.zone(s)]))
   }
 
   /** The services os-services shows (not the API services), optionally by host and binary. */

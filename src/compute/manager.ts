@@ -158,15 +158,16 @@ export class ComputeManager implements ComputeRpc {
     log.info('instance terminated')
   }
 
+  /** Nova's `get_console_output`: the guest's console log, its tail when `tail_length` is given. */
   async get_console_output(
-    _ctx: RequestContext,
-    args: { instance: Instance; tail_length: number | null },
+    ctx: RequestContext,
+    args: { instance: Instance; tail_length: number | string | null },
   ): Promise<string> {
-    const output = await this.driver.getConsoleOutput(args.instance)
-    if (args.tail_length == null) return output
-    const lines = output.split('\n')
-    if (lines.at(-1) === '') lines.pop()
-    return `${lines.slice(-args.tail_length).join('\n')}\n`
+    this.log.info({ request_id: ctx.requestId, instance_uuid: args.instance.uuid }, 'Get console output')
+    let output = await this.driver.getConsoleOutput(args.instance)
+    if (args.tail_length != null) output = tailLog(output, args.tail_length)
+    // Nova answers `output.decode('ascii', 'replace')`.
+    return output.replace(/[^\p{ASCII}]/gu, '\ufffd')
   }
 
   /** Report this host's resources (Nova's `update_available_resource` periodic task). */
@@ -265,4 +266,18 @@ export class ComputeManager implements ComputeRpc {
     this.builds--
     this.waitingBuilds.shift()?.()
   }
+}
+
+/**
+ * Nova's `_tail_log`: the last `length` lines, split and joined on newlines as Python does (so
+ * a log ending in a newline has an empty last line), none for 0 or a non-integer.
+ */
+export function tailLog(log: string, length: number | string): string {
+  const n =
+    typeof length === 'number' ? Math.trunc(length) : /^\s*[+-]?\d+\s*$/.test(length) ? Number(length) : 0
+  if (n === 0) return ''
+  const lines = log.split('\n')
+  // Python's lines[-n:]: a negative n drops the first -n lines.
+  const start = n > 0 ? Math.max(0, lines.length - n) : Math.min(lines.length, -n)
+  return lines.slice(start).join('\n')
 }

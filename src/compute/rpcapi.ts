@@ -25,7 +25,7 @@ export interface ComputeRpc {
   terminate_instance(ctx: RequestContext, args: { instance: Instance }): Promise<void>
   get_console_output(
     ctx: RequestContext,
-    args: { instance: Instance; tail_length: number | null },
+    args: { instance: Instance; tail_length: number | string | null },
   ): Promise<string>
 }
 
@@ -49,7 +49,12 @@ export class ComputeClient {
     return this.to(instance.host!).cast(ctx, 'terminate_instance', { instance })
   }
 
-  getConsoleOutput(ctx: RequestContext, instance: Instance, tailLength: number | null): Promise<string> {
+  /** An RPC call: the API waits for the host's answer (the last `tailLength` lines, or all). */
+  getConsoleOutput(
+    ctx: RequestContext,
+    instance: Instance,
+    tailLength: number | string | null,
+  ): Promise<string> {
     return this.to(instance.host!).call(ctx, 'get_console_output', { instance, tail_length: tailLength })
   }
 }

@@ -193,7 +193,7 @@ export class HostStateCache {
     return ok
   }
 
-  /** The host each of these instances is on (instances on no host, or unknown, are left out). */
+  /** The host each of these instances is on or claimed on (those on no host, or unknown, are left out). */
   async instanceHosts(uuids: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>()
     const unique = [...new Set(uuids)]
@@ -205,6 +205,17 @@ export class HostStateCache {
         .where('deleted', '=', 0)
         .execute()
       for (const r of rows) if (r.host) out.set(r.uuid, r.host)
+      // Claimed but not yet written to its cell (a build another request just placed): its claim
+      // says where it goes, so group policies and host hints see it already.
+      const missing = unique.slice(i, i + PAGE).filter((u) => !out.has(u))
+      if (missing.length === 0) continue
+      const claimed = await this.k
+        .selectFrom('allocations as a')
+        .innerJoin('compute_nodes as n', 'n.id', 'a.compute_node_id')
+        .select(['a.consumer_uuid', 'n.host'])
+        .where('a.consumer_uuid', 'in', missing)
+        .execute()
+      for (const r of claimed) out.set(r.consumer_uuid, r.host)
     }
     return out
   }

@@ -3,6 +3,7 @@ import type { RequestSpec, RequestSpecGroup, Selection } from '../objects/instan
 import type { RequestContext } from '../shared/context.js'
 import { NoValidHost } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
+import { AggregateCache, type AggregateSource } from './aggregate-cache.js'
 import { diskGbOf } from './filters/disk-filter.js'
 import type { FilterRequest, HostCheck, HostFilter } from './filters/filter.js'
 import { hintList, someOf } from './filters/filter.js'
@@ -44,21 +45,25 @@ export class SchedulerManager implements SchedulerRpc {
   private readonly filters: HostFilter[]
   private readonly weighers: HostWeigher[]
   private readonly cache: HostStateCache
+  /** Host aggregates from the API database (zones, tenant isolation, extra specs), if it is reachable. */
+  private readonly aggregates: AggregateCache | undefined
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly cell: CellStore,
     private readonly options: SchedulerOptions,
     private readonly log: Logger,
+    private readonly sources: SchedulerSources = {},
   ) {
     this.filters = resolveFilters(options.enabledFilters)
     this.weighers = resolveWeighers(options.weightClasses)
     this.cache = new HostStateCache(cell, options.cellUuid, options.hostStateResyncS, log)
+    this.aggregates = sources.aggregates ? new AggregateCache(sources.aggregates, log) : undefined
   }
 
   /** Read every host state now, rather than on the first request. */
   async start(): Promise<void> {
-    await this.cache.loadAll()
+    await Promise.all([this.cache.loadAll(), this.aggregates?.refresh()])
   }
 
   select_destinations(_ctx: RequestContext, args: SelectDestinationsArgs): Promise<Selection[][]> {
@@ -74,7 +79,7 @@ export class SchedulerManager implements SchedulerRpc {
     instanceUuids: readonly string[],
     alternates: boolean,
   ): Promise<Selection[][]> {
-    await this.cache.refresh()
+    await Promise.all([this.cache.refresh(), this.aggregates?.refresh()])
     try {
       return await this.selectAll(spec, instanceUuids, alternates)
     } catch (err) {
@@ -91,7 +96,7 @@ export class SchedulerManager implements SchedulerRpc {
     instanceUuids: readonly string[],
     alternates: boolean,
   ): Promise<Selection[][]> {
-    const group = spec.instance_group ?? undefined
+    const group = await this.currentGroup(spec.instance_group ?? undefined)
     /** Hosts chosen so far in this request, which the group's filters must see (Nova does the same). */
     const chosen: string[] = []
     const named = [
@@ -103,6 +108,7 @@ export class SchedulerManager implements SchedulerRpc {
     // Each instance is judged against every host (its predecessors' claims already counted), so
     // the no-valid-host message always speaks of all hosts.
     const hosts = this.cache.hosts()
+    this.aggregates?.apply(hosts)
     const results: Selection[][] = []
     const claimed: string[] = []
     try {
@@ -128,6 +134,21 @@ export class SchedulerManager implements SchedulerRpc {
       throw err
     }
     return results
+  }
+
+  /**
+   * The request's group with its members as they are now (Nova's conductor re-reads the group
+   * too): servers that joined after this request was made, and may be placed already, count.
+   */
+  private async currentGroup(group: RequestSpecGroup | undefined): Promise<RequestSpecGroup | undefined> {
+    if (!group || !this.sources.groupMembers) return group
+    try {
+      const now = await this.sources.groupMembers(group.uuid)
+      return now ? { ...group, members: [...new Set([...group.members, ...now])] } : group
+    } catch (err) {
+      this.log.warn({ err, group: group.uuid }, 'could not read the server group; using the request spec')
+      return group
+    }
   }
 
   private async selectOne(
@@ -300,6 +321,14 @@ export class SchedulerManager implements SchedulerRpc {
       limits: {},
     }
   }
+}
+
+/** What the scheduler reads from the API database, when it has one. */
+export interface SchedulerSources {
+  /** Host aggregates, for HostState.aggregates. */
+  readonly aggregates?: AggregateSource
+  /** A server group's current members (undefined if the group is gone). */
+  readonly groupMembers?: (groupUuid: string) => Promise<readonly string[] | undefined>
 }
 
 /** The request's group, with every instance of this request a member and the hosts chosen so far. */

@@ -35,6 +35,34 @@ export class FlavorNotFound extends NotFound {
     super(`Flavor ${flavorId} could not be found.`)
   }
 }
+/** A name taken by another flavor (Nova raises FlavorExists; the API answers 409). */
+export class FlavorExists extends Conflict {
+  constructor(name: string) {
+    super(`Flavor with name ${name} already exists.`)
+  }
+}
+export class FlavorIdExists extends Conflict {
+  constructor(flavorId: string) {
+    super(`Flavor with ID ${flavorId} already exists.`)
+  }
+}
+/** `flavorPk` is the flavor's database id, as Nova words these two. */
+export class FlavorAccessExists extends Conflict {
+  constructor(flavorPk: number | string, projectId: string) {
+    super(`Flavor access already exists for flavor ${flavorPk} and project ${projectId} combination.`)
+  }
+}
+export class FlavorAccessNotFound extends NotFound {
+  constructor(flavorPk: number | string, projectId: string) {
+    super(`Flavor access not found for ${flavorPk} / ${projectId} combination.`)
+  }
+}
+/** The instance has no host yet (Nova's `check_instance_host`); the API answers 409. */
+export class InstanceNotReady extends Conflict {
+  constructor(instanceUuid: string) {
+    super(`Instance ${instanceUuid} is not ready`)
+  }
+}
 export class InstanceNotFound extends NotFound {
   constructor(instanceUuid: string) {
     super(`Instance ${instanceUuid} could not be found.`)
@@ -125,6 +153,7 @@ for (const cls of [
   UnexpectedDeletingTaskStateError,
   UnexpectedVmStateError,
   InstanceNotFound,
+  InstanceNotReady,
   FlavorNotFound,
   ComputeHostNotFound,
   ServiceNotFound,

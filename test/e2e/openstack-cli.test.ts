@@ -8,9 +8,30 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AllInOne, type CliResult, type OsEnv, openstack, requireOpenstackCli } from './cli.js'
+import {
+  AllInOne,
+  type CliResult,
+  Distributed,
+  nova,
+  type OsEnv,
+  openstack,
+  requireOpenstackCli,
+} from './cli.js'
 
 const CLI_TIMEOUT = 180_000
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** The rows of a pretty table (novaclient's output), as objects keyed by the header. */
+function tableRows(text: string): Record<string, string>[] {
+  const lines = text.split('\n').filter((l) => l.startsWith('|'))
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim())
+  const [header, ...rows] = lines.map(cells)
+  return rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])))
+}
 
 describe('the openstack CLI against the all-in-one', () => {
   let aio: AllInOne
@@ -108,6 +129,76 @@ describe('the openstack CLI against the all-in-one', () => {
       ])
       const tiny = await json(admin, 'flavor', 'show', 'm1.tiny')
       expect(tiny).toMatchObject({ id: '1', name: 'm1.tiny', ram: 512, disk: 1, vcpus: 1 })
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
+    'flavor create, flavor show, flavor delete; a private flavor with access and properties',
+    async () => {
+      const created = await json(
+        admin,
+        'flavor',
+        'create',
+        '--ram',
+        '256',
+        '--disk',
+        '1',
+        '--vcpus',
+        '1',
+        'tiny2',
+      )
+      expect(created).toMatchObject({
+        name: 'tiny2',
+        ram: 256,
+        disk: 1,
+        vcpus: 1,
+        'os-flavor-access:is_public': true,
+        'OS-FLV-EXT-DATA:ephemeral': 0,
+      })
+      expect(created.id).toMatch(UUID)
+      const shown = await json(admin, 'flavor', 'show', 'tiny2')
+      expect(shown).toMatchObject({ id: created.id, name: 'tiny2', ram: 256, disk: 1, vcpus: 1 })
+      const listed = await json<{ ID: string; Name: string; RAM: number }[]>(admin, 'flavor', 'list')
+      expect(listed).toContainEqual(expect.objectContaining({ ID: created.id, Name: 'tiny2', RAM: 256 }))
+      const del = await run(admin, 'flavor', 'delete', 'tiny2')
+      expect(del.code, del.stderr).toBe(0)
+      await fails(await run(admin, 'flavor', 'show', 'tiny2'), /No Flavor found for tiny2/)
+
+      const token = await json<{ project_id: string }>(admin, 'token', 'issue')
+      const priv = await json(
+        admin,
+        'flavor',
+        'create',
+        '--ram',
+        '128',
+        '--disk',
+        '1',
+        '--vcpus',
+        '1',
+        '--private',
+        '--project',
+        'admin',
+        '--property',
+        'hw:cpu_policy=shared',
+        '--id',
+        'e2e-private',
+        'e2e-private',
+      )
+      expect(priv).toMatchObject({
+        id: 'e2e-private',
+        'os-flavor-access:is_public': false,
+        properties: { 'hw:cpu_policy': 'shared' },
+      })
+      expect(await json(admin, 'flavor', 'show', 'e2e-private')).toMatchObject({
+        access_project_ids: [token.project_id],
+        properties: { 'hw:cpu_policy': 'shared' },
+      })
+      expect(
+        (await json<{ Name: string }[]>(admin, 'flavor', 'list', '--private')).map((f) => f.Name),
+      ).toEqual(['e2e-private'])
+      const del2 = await run(admin, 'flavor', 'delete', 'e2e-private')
+      expect(del2.code, del2.stderr).toBe(0)
     },
     CLI_TIMEOUT,
   )
@@ -211,6 +302,24 @@ describe('the openstack CLI against the all-in-one', () => {
   )
 
   it(
+    'console log show: the compute host reads the console of the guest',
+    async () => {
+      const server = await json<{ id: string }>(admin, 'server', 'show', 'e2e-vm1')
+      const log = await run(admin, 'console', 'log', 'show', 'e2e-vm1')
+      expect(log.code, log.stderr).toBe(0)
+      expect(log.stdout.trimEnd()).toBe(`FAKE CONSOLE OUTPUT of ${server.id}\nANOTHER\nLAST LINE`)
+      const tail = await run(admin, 'console', 'log', 'show', '--lines', '3', 'e2e-vm1')
+      expect(tail.code, tail.stderr).toBe(0)
+      expect(tail.stdout.trimEnd()).toBe('ANOTHER\nLAST LINE')
+      await fails(
+        await run(admin, 'console', 'log', 'show', 'no-such-server'),
+        /No Server found for no-such-server/,
+      )
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
     'project create, user create, role add; a member of another project sees none of them and gets 403s',
     async () => {
       const project = await json(admin, 'project', 'create', '--description', 'e2e', 'e2e-demo')
@@ -258,6 +367,11 @@ describe('the openstack CLI against the all-in-one', () => {
       await fails(await run(bob, 'project', 'create', 'evil'), /identity:create_project\. \(HTTP 403\)/)
       await fails(await run(bob, 'user', 'list'), /identity:list_users\. \(HTTP 403\)/)
       await fails(await run(bob, 'compute', 'service', 'list'), /403/)
+      await fails(
+        await run(bob, 'flavor', 'create', '--ram', '64', '--disk', '1', '--vcpus', '1', 'e2e-evil'),
+        /403: .*Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed\./,
+      )
+      await fails(await run(bob, 'flavor', 'delete', 'm1.tiny'), /os-flavor-manage:delete/)
 
       const own = await json(
         bob,
@@ -287,11 +401,173 @@ describe('the openstack CLI against the all-in-one', () => {
   )
 
   it(
+    'nova list and nova boot through novaclient',
+    async () => {
+      const novaRun = (...args: string[]) => nova(admin, args, home)
+      const before = await novaRun('list')
+      expect(before.code, before.stderr).toBe(0)
+      expect(
+        tableRows(before.stdout)
+          .map((r) => r.Name)
+          .sort(),
+      ).toEqual(['e2e-vm1', 'e2e-vm2'])
+      expect(tableRows(before.stdout)[0]).toMatchObject({ Status: 'ACTIVE', 'Power State': 'Running' })
+
+      const boot = await novaRun(
+        'boot',
+        '--flavor',
+        'm1.tiny',
+        '--image',
+        'tsnova-tiny',
+        '--nic',
+        'none',
+        '--poll',
+        'e2e-nova-vm',
+      )
+      expect(boot.code, boot.stderr).toBe(0)
+      const fields = Object.fromEntries(tableRows(boot.stdout).map((r) => [r.Property, r.Value]))
+      expect(fields).toMatchObject({
+        name: 'e2e-nova-vm',
+        'flavor:original_name': 'm1.tiny',
+        image: 'tsnova-tiny (10d3215f-ed5b-4106-829a-25b4e7c6caeb)',
+      })
+      expect(fields.id).toMatch(UUID)
+      expect(boot.stdout).toMatch(/Server building\.\.\. 100% complete/)
+
+      const after = await novaRun('list')
+      expect(tableRows(after.stdout)).toContainEqual(
+        expect.objectContaining({
+          ID: fields.id,
+          Name: 'e2e-nova-vm',
+          Status: 'ACTIVE',
+          'Power State': 'Running',
+        }),
+      )
+      const del = await novaRun('delete', 'e2e-nova-vm')
+      expect(del.code, del.stderr).toBe(0)
+      expect(del.stdout).toContain('Request to delete server e2e-nova-vm has been accepted.')
+      const deadline = Date.now() + 60_000
+      while (tableRows((await novaRun('list')).stdout).some((r) => r.Name === 'e2e-nova-vm')) {
+        expect(Date.now()).toBeLessThan(deadline)
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
     'server delete --wait',
     async () => {
       const del = await run(admin, 'server', 'delete', '--wait', 'e2e-vm1', 'e2e-vm2')
       expect(del.code, del.stderr).toBe(0)
       expect(await json(admin, 'server', 'list', '--all-projects')).toEqual([])
+    },
+    CLI_TIMEOUT,
+  )
+})
+
+describe('the openstack CLI against the distributed shape (separate processes, RabbitMQ + MariaDB)', () => {
+  let cloud: Distributed
+  let admin: OsEnv
+  let home: string
+  const run = (...args: string[]) => openstack(admin, args, home)
+  const json = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
+    const res = await run(...args, '-f', 'json')
+    expect(res.code, `openstack ${args.join(' ')}: ${res.stderr}\n${cloud.output()}`).toBe(0)
+    return JSON.parse(res.stdout.slice(res.stdout.search(/[[{]/))) as T
+  }
+
+  beforeAll(async () => {
+    requireOpenstackCli()
+    home = mkdtempSync(path.join(tmpdir(), 'tsnova-e2e-home-'))
+    cloud = await Distributed.start('e2e-cmp')
+    admin = cloud.adminEnv()
+  }, 180_000)
+
+  afterAll(async () => {
+    await cloud?.stop()
+  })
+
+  it(
+    'token issue, flavor list, image list: the catalog bootstrap wrote leads to each service',
+    async () => {
+      expect(admin).toMatchObject({
+        OS_AUTH_URL: `http://127.0.0.1:${cloud.ports.identity}/v3`,
+        OS_USERNAME: 'admin',
+        OS_PROJECT_NAME: 'admin',
+      })
+      const token = await json<{ id: string; project_id: string; expires: string }>('token', 'issue')
+      expect(token.id.length).toBeGreaterThan(40)
+      expect(token.project_id).toMatch(/^[0-9a-f]{32}$/)
+      const flavors = await json<{ Name: string }[]>('flavor', 'list')
+      expect(flavors.map((f) => f.Name)).toEqual([
+        'm1.tiny',
+        'm1.small',
+        'm1.medium',
+        'm1.large',
+        'm1.xlarge',
+      ])
+      const images = await json<{ Name: string; Status: string }[]>('image', 'list')
+      expect(images).toContainEqual(expect.objectContaining({ Name: 'tsnova-tiny', Status: 'active' }))
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
+    'compute service list and hypervisor list',
+    async () => {
+      const services = await json<{ Binary: string; Host: string; Status: string; State: string }[]>(
+        'compute',
+        'service',
+        'list',
+      )
+      expect(services.map((s) => `${s.Binary}@${s.Host}`).sort()).toEqual([
+        'nova-compute@e2e-cmp',
+        'nova-conductor@e2e-controller',
+        'nova-scheduler@e2e-controller',
+      ])
+      for (const s of services) expect(s).toMatchObject({ Status: 'enabled', State: 'up' })
+      const hypervisors = await json<{ 'Hypervisor Hostname': string; State: string }[]>('hypervisor', 'list')
+      expect(hypervisors).toEqual([
+        expect.objectContaining({ 'Hypervisor Hostname': 'e2e-cmp', State: 'up' }),
+      ])
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
+    'server create --wait, server list, server delete --wait',
+    async () => {
+      const created = await json(
+        '--os-compute-api-version',
+        '2.latest',
+        'server',
+        'create',
+        '--flavor',
+        'm1.tiny',
+        '--image',
+        'tsnova-tiny',
+        '--nic',
+        'none',
+        '--wait',
+        'e2e-dist-vm',
+      )
+      expect(created).toMatchObject({
+        name: 'e2e-dist-vm',
+        status: 'ACTIVE',
+        'OS-EXT-SRV-ATTR:host': 'e2e-cmp',
+        image: 'tsnova-tiny (10d3215f-ed5b-4106-829a-25b4e7c6caeb)',
+      })
+      const list = await json<{ ID: string; Name: string; Status: string; Flavor: string }[]>(
+        'server',
+        'list',
+      )
+      expect(list).toEqual([
+        expect.objectContaining({ ID: created.id, Name: 'e2e-dist-vm', Status: 'ACTIVE', Flavor: 'm1.tiny' }),
+      ])
+      const del = await run('server', 'delete', '--wait', 'e2e-dist-vm')
+      expect(del.code, del.stderr).toBe(0)
+      expect(await json('server', 'list')).toEqual([])
     },
     CLI_TIMEOUT,
   )

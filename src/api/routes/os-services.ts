@@ -57,8 +57,8 @@ type ServiceChanges = { disabled?: boolean; disabled_reason?: string | null; for
  * nova-compute services (by uuid from 2.53, by host and binary before), and delete services.
  */
 export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
-  const view = (s: ServiceRecord, version: ApiVersion, now = Date.now()) =>
-    serviceDetail(s, { version, up: hosts.isUp(s, now), zone: hosts.zone(s) })
+  const view = (s: ServiceRecord, version: ApiVersion, now = Date.now(), zone = hosts.zone(s)) =>
+    serviceDetail(s, { version, up: hosts.isUp(s, now), zone })
 
   app.get<{ Querystring: Query }>('/os-services', async (request) => {
     const v = request.apiVersion
@@ -69,7 +69,8 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
       binary: one(request.query.binary) || undefined,
     })
     const now = Date.now()
-    return { services: services.map((s) => view(s, v, now)) }
+    const zones = await hosts.zones(services)
+    return { services: services.map((s) => view(s, v, now, zones.get(s))) }
   })
 
   app.put<{ Params: { service_id: string }; Body: unknown }>(
@@ -112,7 +113,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
       throw new Invalid("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
     }
     const updated = await hosts.updateService(service, changes)
-    return { service: view(updated, v) }
+    return { service: view(updated, v, undefined, (await hosts.zones([updated])).get(updated)) }
   }
 
   /** Before 2.53: `PUT /os-services/<action>` with host and binary in the body. */

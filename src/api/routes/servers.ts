@@ -69,6 +69,8 @@ interface CreateBody {
     accessIPv6?: string
     config_drive?: boolean | string
     return_reservation_id?: boolean | string
+    host?: string
+    hypervisor_hostname?: string
   }
   'os:scheduler_hints'?: Record<string, unknown>
   'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown>
@@ -95,6 +97,7 @@ export function serverRoutes(
         `Invalid input for field/attribute server. Value: ${pyRepr(s)}. Additional properties are not allowed ('description' was unexpected)`,
       )
     }
+    checkRequestedDestination(s, v.atLeast('2.74'))
     const result = await compute.create(request.ctx, {
       name: s.name,
       flavorRef: String(s.flavorRef),
@@ -110,6 +113,8 @@ export function serverRoutes(
       accessIPv6: s.accessIPv6 ?? null,
       configDrive: s.config_drive === undefined ? null : String(s.config_drive) === 'true' ? 'True' : '',
       schedulerHints: body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {},
+      requestedHost: s.host ?? null,
+      requestedNode: s.hypervisor_hostname ?? null,
     })
     if (s.return_reservation_id === true || s.return_reservation_id === 'true') {
       return reply.code(202).send({ reservation_id: result.reservationId })
@@ -155,9 +160,12 @@ export function serverRoutes(
       request.apiVersion.atLeast('2.16') && ctx.isAdmin
         ? await compute.hostStatus([...new Set(page.map((s) => s.host).filter((h): h is string => !!h))])
         : undefined
+    const hostZones = await compute.hostZones([
+      ...new Set(page.map((s) => s.host).filter((h): h is string => !!h)),
+    ])
     return {
       servers: page.map((s) =>
-        serverDetail(s, { baseUrl: base, version: request.apiVersion, ctx, hostStatus }),
+        serverDetail(s, { baseUrl: base, version: request.apiVersion, ctx, hostStatus, hostZones }),
       ),
       ...links,
     }
@@ -178,6 +186,10 @@ export function serverRoutes(
         version: request.apiVersion,
         ctx,
         hostStatus,
+        hostZones: server.host ? await compute.hostZones([server.host]) : undefined,
+        serverGroups: request.apiVersion.atLeast('2.71')
+          ? await compute.serverGroups(server.uuid)
+          : undefined,
       }),
     }
   })
@@ -186,6 +198,27 @@ export function serverRoutes(
     await compute.delete(request.ctx, request.params.server_id)
     return reply.code(204).send()
   })
+}
+
+/** `host` / `hypervisor_hostname` (Nova's `fqdn`) exist from 2.74 only. */
+function checkRequestedDestination(s: CreateBody['server'], atLeast274: boolean): void {
+  for (const field of ['host', 'hypervisor_hostname'] as const) {
+    const value = s[field]
+    if (value === undefined) continue
+    if (!atLeast274) {
+      throw new Invalid(
+        `Invalid input for field/attribute server. Value: ${pyRepr(s)}. Additional properties are not allowed ('${field}' was unexpected)`,
+      )
+    }
+    const problem = !/^[a-zA-Z0-9-._]*$/.test(value)
+      ? `${pyRepr(value)} does not match '^[a-zA-Z0-9-._]*$'`
+      : value.length < 1
+        ? `${pyRepr(value)} is too short`
+        : value.length > 255
+          ? `${pyRepr(value)} is too long`
+          : undefined
+    if (problem) throw new Invalid(`Invalid input for field/attribute ${field}. Value: ${value}. ${problem}`)
+  }
 }
 
 /** `networks`: from 2.37 required, `"auto"`, `"none"` or a list; before 2.37 a list if given. */

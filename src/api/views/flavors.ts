@@ -17,7 +17,8 @@ export function flavorDetail(f: Flavor, baseUrl: string, v: ApiVersion) {
     name: f.name,
     ram: f.memory_mb,
     disk: f.root_gb,
-    swap: f.swap === 0 ? '' : f.swap,
+    // Nova shows no swap as "" until 2.75, as 0 from then on.
+    swap: f.swap === 0 && !v.atLeast('2.75') ? '' : f.swap,
     'OS-FLV-EXT-DATA:ephemeral': f.ephemeral_gb,
     'OS-FLV-DISABLED:disabled': f.disabled,
     vcpus: f.vcpus,

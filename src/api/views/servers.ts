@@ -12,6 +12,10 @@ export interface ViewOptions {
   readonly version: ApiVersion
   readonly ctx: RequestContext
   readonly hostStatus?: ReadonlyMap<string, string>
+  /** Each host's availability zone (its zone aggregate's, else the default one). */
+  readonly hostZones?: ReadonlyMap<string, string>
+  /** 2.71+: the server groups the server is in (shown by GET /servers/{id}, not in lists). */
+  readonly serverGroups?: readonly string[]
 }
 
 export function serverSummary(i: Instance, baseUrl: string) {
@@ -67,7 +71,10 @@ export function serverDetail(i: Instance, o: ViewOptions): Record<string, unknow
   }
   if (PROGRESS_STATUSES.has(status)) body.progress = i.progress ?? 0
   Object.assign(body, {
-    'OS-EXT-AZ:availability_zone': i.availability_zone ?? (i.host ? 'nova' : ''),
+    // Nova's get_instance_availability_zone: the host's zone once it has one, else the one asked for.
+    'OS-EXT-AZ:availability_zone': i.host
+      ? (o.hostZones?.get(i.host) ?? i.availability_zone ?? 'nova')
+      : (i.availability_zone ?? ''),
     config_drive: i.config_drive ?? '',
     key_name: i.key_name,
     'OS-SRV-USG:launched_at': isoMicros(i.launched_at),
@@ -112,6 +119,6 @@ export function serverDetail(i: Instance, o: ViewOptions): Record<string, unknow
   if (v.atLeast('2.19')) body.description = i.display_description
   if (v.atLeast('2.26')) body.tags = []
   if (v.atLeast('2.63')) body.trusted_image_certificates = null
-  if (v.atLeast('2.71')) body.server_groups = []
+  if (v.atLeast('2.71')) body.server_groups = [...(o.serverGroups ?? [])]
   return body
 }

@@ -1,8 +1,8 @@
-import type { Selectable } from 'kysely'
+import type { ExpressionBuilder, Selectable } from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
 import { DEFAULT_FLAVORS } from '../../objects/flavor.js'
 import type { BuildRequestInstance, RequestSpec } from '../../objects/instance.js'
-import { FlavorNotFound } from '../../shared/errors.js'
+import { FlavorExists, FlavorIdExists, FlavorNotFound } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
 import type { ApiSchema, FlavorsTable } from './schema.js'
@@ -14,6 +14,16 @@ export interface CellMapping {
   readonly transport_url: string
   readonly database_connection: string
   readonly disabled: boolean
+}
+
+/** A unique constraint refused the row (SQLite, MariaDB and PostgreSQL each word it their way). */
+function isDuplicate(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown }
+  return (
+    e?.code === 'ER_DUP_ENTRY' ||
+    e?.code === '23505' ||
+    /UNIQUE constraint|Duplicate entry|duplicate key/i.test(String(e?.message ?? ''))
+  )
 }
 
 /** cell0 always has this uuid: the cell of instances that never got a host. */
@@ -29,22 +39,183 @@ export class ApiStore {
 
   // --- flavors
 
-  async listFlavors(options: { isPublic?: boolean | null } = {}): Promise<Flavor[]> {
-    let q = this.k.selectFrom('flavors').selectAll().orderBy('flavorid')
-    if (options.isPublic != null) q = q.where('is_public', '=', options.isPublic)
+  /**
+   * Flavors, as Nova's `FlavorList.get_all`: `visibleTo` (a non-admin's project) hides private
+   * flavors the project has no access to; `isPublic` true lists public flavors plus those
+   * `accessProject` was given, false only private ones, null every flavor.
+   */
+  async listFlavors(
+    options: {
+      isPublic?: boolean | null
+      accessProject?: string | null
+      visibleTo?: string | null
+      disabled?: boolean
+      minMemoryMb?: number
+      minRootGb?: number
+    } = {},
+  ): Promise<Flavor[]> {
+    let q = this.k.selectFrom('flavors').selectAll().orderBy('flavorid').orderBy('id')
+    if (options.visibleTo !== undefined) q = q.where((eb) => this.publicOrAccess(eb, options.visibleTo!))
+    if (options.disabled !== undefined) q = q.where('disabled', '=', options.disabled)
+    if (options.minMemoryMb !== undefined) q = q.where('memory_mb', '>=', options.minMemoryMb)
+    if (options.minRootGb !== undefined) q = q.where('root_gb', '>=', options.minRootGb)
+    if (options.isPublic === true && options.accessProject != null) {
+      q = q.where((eb) => this.publicOrAccess(eb, options.accessProject!))
+    } else if (options.isPublic != null) {
+      q = q.where('is_public', '=', options.isPublic)
+    }
     const rows = await q.execute()
     return this.withExtraSpecs(rows)
   }
 
-  async getFlavor(flavorid: string): Promise<Flavor> {
-    const row = await this.k
-      .selectFrom('flavors')
-      .selectAll()
-      .where('flavorid', '=', flavorid)
-      .executeTakeFirst()
+  private publicOrAccess(eb: ExpressionBuilder<ApiSchema, 'flavors'>, projectId: string | null) {
+    return eb.or([
+      eb('is_public', '=', true),
+      eb(
+        'flavors.id',
+        'in',
+        eb
+          .selectFrom('flavor_projects')
+          .select('flavor_projects.flavor_id')
+          .where('flavor_projects.project_id', '=', projectId ?? ''),
+      ),
+    ])
+  }
+
+  /** One flavor by its API id; with `visibleTo` (a non-admin's project), private ones need access. */
+  async getFlavor(flavorid: string, visibleTo?: string | null): Promise<Flavor> {
+    let q = this.k.selectFrom('flavors').selectAll().where('flavorid', '=', flavorid).orderBy('id')
+    if (visibleTo !== undefined) q = q.where((eb) => this.publicOrAccess(eb, visibleTo))
+    const row = await q.executeTakeFirst()
     if (!row) throw new FlavorNotFound(flavorid)
     const [flavor] = await this.withExtraSpecs([row])
     return flavor!
+  }
+
+  /** Nova's `Flavor.create`: 409 when the name or the id is taken (the id is checked first). */
+  async createFlavor(f: Omit<Flavor, 'id' | 'extra_specs'>): Promise<Flavor> {
+    try {
+      await this.k
+        .insertInto('flavors')
+        .values({ ...f, created_at: dbNow(), updated_at: null })
+        .execute()
+    } catch (err) {
+      if (!isDuplicate(err)) throw err
+      const taken = (column: 'flavorid' | 'name', value: string) =>
+        this.k.selectFrom('flavors').select('id').where(column, '=', value).executeTakeFirst()
+      if (await taken('flavorid', f.flavorid)) throw new FlavorIdExists(f.flavorid)
+      if (await taken('name', f.name)) throw new FlavorExists(f.name)
+      throw err
+    }
+    return this.getFlavor(f.flavorid)
+  }
+
+  async updateFlavorDescription(flavorid: string, description: string | null): Promise<Flavor> {
+    const res = await this.k
+      .updateTable('flavors')
+      .set({ description, updated_at: dbNow() })
+      .where('flavorid', '=', flavorid)
+      .executeTakeFirst()
+    if (Number(res.numUpdatedRows) === 0) throw new FlavorNotFound(flavorid)
+    return this.getFlavor(flavorid)
+  }
+
+  /** Nova's `_flavor_destroy`: the flavor, its access list and its extra specs. */
+  async deleteFlavor(flavorid: string): Promise<void> {
+    await this.k.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('flavors')
+        .select('id')
+        .where('flavorid', '=', flavorid)
+        .orderBy('id')
+        .executeTakeFirst()
+      if (!row) throw new FlavorNotFound(flavorid)
+      await tx.deleteFrom('flavor_projects').where('flavor_id', '=', row.id).execute()
+      await tx.deleteFrom('flavor_extra_specs').where('flavor_id', '=', row.id).execute()
+      await tx.deleteFrom('flavors').where('id', '=', row.id).execute()
+    })
+  }
+
+  /** Add or overwrite extra specs (Nova's `_flavor_extra_specs_add`, retried on a racing insert). */
+  async setFlavorExtraSpecs(flavorPk: number, specs: Readonly<Record<string, string>>): Promise<void> {
+    const keys = Object.keys(specs)
+    if (keys.length === 0) return
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.k.transaction().execute(async (tx) => {
+          const existing = await tx
+            .selectFrom('flavor_extra_specs')
+            .select('key')
+            .where('flavor_id', '=', flavorPk)
+            .where('key', 'in', keys)
+            .execute()
+          const have = new Set(existing.map((r) => r.key))
+          for (const key of have) {
+            await tx
+              .updateTable('flavor_extra_specs')
+              .set({ value: specs[key]! })
+              .where('flavor_id', '=', flavorPk)
+              .where('key', '=', key)
+              .execute()
+          }
+          const fresh = keys.filter((k) => !have.has(k))
+          if (fresh.length > 0) {
+            await tx
+              .insertInto('flavor_extra_specs')
+              .values(fresh.map((key) => ({ flavor_id: flavorPk, key, value: specs[key]! })))
+              .execute()
+          }
+        })
+        return
+      } catch (err) {
+        if (!isDuplicate(err) || attempt >= 9) throw err
+      }
+    }
+  }
+
+  /** False when the flavor had no such key. */
+  async deleteFlavorExtraSpec(flavorPk: number, key: string): Promise<boolean> {
+    const res = await this.k
+      .deleteFrom('flavor_extra_specs')
+      .where('flavor_id', '=', flavorPk)
+      .where('key', '=', key)
+      .executeTakeFirst()
+    return Number(res.numDeletedRows) > 0
+  }
+
+  /** The projects given access to a flavor, in the order they were given it. */
+  async listFlavorProjects(flavorPk: number): Promise<string[]> {
+    const rows = await this.k
+      .selectFrom('flavor_projects')
+      .select('project_id')
+      .where('flavor_id', '=', flavorPk)
+      .orderBy('id')
+      .execute()
+    return rows.map((r) => r.project_id)
+  }
+
+  /** False when the project already had access. */
+  async addFlavorAccess(flavorPk: number, projectId: string): Promise<boolean> {
+    try {
+      await this.k
+        .insertInto('flavor_projects')
+        .values({ flavor_id: flavorPk, project_id: projectId, created_at: dbNow(), updated_at: null })
+        .execute()
+      return true
+    } catch (err) {
+      if (isDuplicate(err)) return false
+      throw err
+    }
+  }
+
+  /** False when the project had no access. */
+  async removeFlavorAccess(flavorPk: number, projectId: string): Promise<boolean> {
+    const res = await this.k
+      .deleteFrom('flavor_projects')
+      .where('flavor_id', '=', flavorPk)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst()
+    return Number(res.numDeletedRows) > 0
   }
 
   private async withExtraSpecs(rows: Selectable<FlavorsTable>[]): Promise<Flavor[]> {
@@ -247,6 +418,8 @@ export class ApiStore {
       .set({ queued_for_delete: true, updated_at: dbNow() })
       .where('instance_uuid', '=', instanceUuid)
       .execute()
+    // A deleted server leaves its server group (Nova hides it, then archives the row).
+    await this.k.deleteFrom('instance_group_member').where('instance_uuid', '=', instanceUuid).execute()
   }
 
   /** Forget a server entirely once it is deleted from its cell (or never reached one). */

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely'
 import { columnTypes, withId, withTimestamps } from '../columns.js'
 import type { DialectName } from '../connect.js'
 import type { VersionedMigration } from '../migrate.js'
+import { flavorProjectsMigration } from './flavor-access.js'
+import { serverGroupsAndAggregatesMigration } from './groups-aggregates.js'
 
 /** The API database's migrations, in order. Never edit a released one: add the next. */
 export const apiMigrations: readonly VersionedMigration[] = [
@@ -209,4 +211,6 @@ export const apiMigrations: readonly VersionedMigration[] = [
         .execute()
     },
   },
+  serverGroupsAndAggregatesMigration,
+  flavorProjectsMigration,
 ]

@@ -1,7 +1,9 @@
 import type { Generated } from 'kysely'
+import type { FlavorAccessSchema } from './flavor-access.js'
+import type { GroupsAggregatesSchema } from './groups-aggregates.js'
 
 /** The API database: what exists before an instance has a cell, and what spans cells. */
-export interface ApiSchema extends IdentitySchema, ImageSchema {
+export interface ApiSchema extends IdentitySchema, ImageSchema, GroupsAggregatesSchema, FlavorAccessSchema {
   flavors: FlavorsTable
   flavor_extra_specs: { id: Generated<number>; flavor_id: number; key: string; value: string }
   cell_mappings: {
