@@ -1,12 +1,13 @@
 import type { ComputeClient, FilterProperties } from '../compute/rpcapi.js'
 import type { ApiStore, CellMapping } from '../db/api/api-store.js'
 import type { CellStore, ComputeNodeReport, ServiceRecord } from '../db/cell/cell-store.js'
-import type {
-  BuildRequestInstance,
-  Instance,
-  InstanceUpdates,
-  RequestSpec,
-  Selection,
+import {
+  type BuildRequestInstance,
+  hardGroupPolicy,
+  type Instance,
+  type InstanceUpdates,
+  type RequestSpec,
+  type Selection,
 } from '../objects/instance.js'
 import { TaskState, VmState } from '../objects/states.js'
 import type { SchedulerClient } from '../scheduler/rpcapi.js'

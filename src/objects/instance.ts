@@ -102,6 +102,22 @@ export interface RequestSpecGroup {
   readonly hosts?: readonly string[]
 }
 
+/** A hard server-group policy, as a claim must hold it. */
+export interface GroupPolicyClaim {
+  readonly uuid: string
+  readonly policy: 'affinity' | 'anti-affinity'
+  /** anti-affinity's `max_server_per_host` rule (default 1). */
+  readonly maxServerPerHost: number
+}
+
+/** The hard policy of the spec's server group, if it has one (soft policies only weigh). */
+export function hardGroupPolicy(spec: RequestSpec): GroupPolicyClaim | null {
+  const g = spec.instance_group
+  if (!g || (g.policy !== 'affinity' && g.policy !== 'anti-affinity')) return null
+  const max = Number(g.rules?.max_server_per_host ?? 1)
+  return { uuid: g.uuid, policy: g.policy, maxServerPerHost: Number.isInteger(max) && max > 0 ? max : 1 }
+}
+
 /** The server the user asked for, before it has a cell (Nova's BuildRequest.instance). */
 export interface BuildRequestInstance {
   readonly uuid: string

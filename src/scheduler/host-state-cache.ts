@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, sql } from 'kysely'
 import type { CellStore, ComputeNodeRecord, ResourceRequest, ServiceRecord } from '../db/cell/cell-store.js'
 import type { CellSchema } from '../db/cell/schema.js'
+import type { GroupPolicyClaim } from '../objects/instance.js'
 import { VmState } from '../objects/states.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow, fromDbTime } from '../shared/time.js'
@@ -187,8 +188,13 @@ export class HostStateCache {
   }
 
   /** Claim in the database; on success the host's state takes the claim at once. */
-  async claim(host: HostState, consumerUuid: string, r: ResourceRequest): Promise<boolean> {
-    const ok = await this.cell.claim(host.nodeId, consumerUuid, r)
+  async claim(
+    host: HostState,
+    consumerUuid: string,
+    r: ResourceRequest,
+    group?: GroupPolicyClaim | null,
+  ): Promise<boolean> {
+    const ok = await this.cell.claim(host.nodeId, consumerUuid, r, group)
     if (ok) host.consume(r)
     return ok
   }

@@ -1,5 +1,10 @@
 import type { CellStore, ResourceRequest } from '../db/cell/cell-store.js'
-import type { RequestSpec, RequestSpecGroup, Selection } from '../objects/instance.js'
+import {
+  hardGroupPolicy,
+  type RequestSpec,
+  type RequestSpecGroup,
+  type Selection,
+} from '../objects/instance.js'
 import type { RequestContext } from '../shared/context.js'
 import { NoValidHost } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
@@ -174,7 +179,7 @@ export class SchedulerManager implements SchedulerRpc {
       const idx = order.at(pos)
       if (idx === undefined) break
       const host = candidates[idx]!
-      if (await this.cache.claim(host, instanceUuid, r)) {
+      if (await this.cache.claim(host, instanceUuid, r, hardGroupPolicy(req.spec))) {
         const alternates: HostState[] = []
         for (let p = pos + 1; alternates.length < numAlternates; p++) {
           const alt = order.at(p)

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { type Insertable, type Selectable, sql } from 'kysely'
+import { type Insertable, type Selectable, sql, type Transaction } from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
 import type {
   BuildRequestInstance,
+  GroupPolicyClaim,
   Instance,
   InstanceFault,
   InstanceUpdates,
@@ -405,7 +406,12 @@ export class CellStore {
    * ((total - reserved) × ratio) against what is already allocated, so concurrent schedulers can
    * never overcommit. Returns false when the node has no room. Idempotent per consumer.
    */
-  async claim(nodeId: number, consumerUuid: string, r: ResourceRequest): Promise<boolean> {
+  async claim(
+    nodeId: number,
+    consumerUuid: string,
+    r: ResourceRequest,
+    group?: GroupPolicyClaim | null,
+  ): Promise<boolean> {
     try {
       return await this.k.transaction().execute(async (tx) => {
         const res = await tx
@@ -430,14 +436,24 @@ export class CellStore {
           )
           .executeTakeFirst()
         if (Number(res.numUpdatedRows) === 0) return false
+        // The UPDATE above holds the node's row lock until commit, so no other claim on this node
+        // can pass the group check at the same time (Nova's parallel anti-affinity race).
+        if (group && !(await groupAllows(tx, nodeId, consumerUuid, group))) throw new GroupPolicyRefused()
         // Unique per consumer: a second claim for the same instance fails here and rolls back.
         await tx
           .insertInto('allocations')
-          .values({ consumer_uuid: consumerUuid, compute_node_id: nodeId, ...r, created_at: dbNow() })
+          .values({
+            consumer_uuid: consumerUuid,
+            compute_node_id: nodeId,
+            ...r,
+            instance_group_uuid: group?.uuid ?? null,
+            created_at: dbNow(),
+          })
           .execute()
         return true
       })
     } catch (err) {
+      if (err instanceof GroupPolicyRefused) return false
       const held = await this.allocationNode(consumerUuid)
       if (held !== undefined) return held === nodeId
       throw err
@@ -569,6 +585,27 @@ export class CellStore {
   async close(): Promise<void> {
     await this.k.destroy()
   }
+}
+
+class GroupPolicyRefused extends Error {}
+
+async function groupAllows(
+  tx: Transaction<CellSchema>,
+  nodeId: number,
+  consumerUuid: string,
+  group: GroupPolicyClaim,
+): Promise<boolean> {
+  const members = tx
+    .selectFrom('allocations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('instance_group_uuid', '=', group.uuid)
+    .where('consumer_uuid', '!=', consumerUuid)
+  if (group.policy === 'anti-affinity') {
+    const row = await members.where('compute_node_id', '=', nodeId).executeTakeFirstOrThrow()
+    return Number(row.n) < group.maxServerPerHost
+  }
+  const elsewhere = await members.where('compute_node_id', '!=', nodeId).executeTakeFirstOrThrow()
+  return Number(elsewhere.n) === 0
 }
 
 /** Columns a new instance row starts without. */

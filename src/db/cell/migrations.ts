@@ -173,4 +173,17 @@ export const cellMigrations: readonly VersionedMigration[] = [
         .execute()
     },
   },
+  {
+    // Hard server-group policies are checked in the claim itself, under the node's row lock:
+    // each claim records its group, so a second anti-affinity member on a node is refused.
+    name: '003_allocation_groups',
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('allocations').addColumn('instance_group_uuid', 'varchar(36)').execute()
+      await db.schema
+        .createIndex('allocations_group_node_idx')
+        .on('allocations')
+        .columns(['instance_group_uuid', 'compute_node_id'])
+        .execute()
+    },
+  },
 ]

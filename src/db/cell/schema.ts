@@ -54,6 +54,8 @@ export interface CellSchema {
     vcpus: number
     memory_mb: number
     disk_gb: number
+    /** The hard-policy server group the consumer belongs to, if any. */
+    instance_group_uuid?: string | null
     created_at: string | null
   }
 }
