@@ -14,7 +14,7 @@ import type { CellStore } from '../db/cell/cell-store.js'
 import { keystoneContext, type TokenValidator } from '../identity/token-validator.js'
 import type { ImageService } from '../image/image-service.js'
 import { newRequestId, type RequestContext } from '../shared/context.js'
-import { NovaError } from '../shared/errors.js'
+import { Invalid, NovaError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { noauth2Context, Unauthorized } from './auth.js'
 import { faultBody, pyRepr } from './faults.js'
@@ -138,7 +138,7 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
       : noauth2Context(request, request.requestId, globalId)
     const urlProject = /^\/v2\.1\/([^/]+)\/(servers|flavors)/.exec(path)?.[1]
     if (urlProject && urlProject !== request.ctx.projectId && !request.ctx.isAdmin) {
-      throw new NovaBadRequest(
+      throw new Invalid(
         `Malformed request URL: URL's project_id '${urlProject}' doesn't match Context's project_id '${request.ctx.projectId}'`,
       )
     }
@@ -227,9 +227,4 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     )
   }
   return app
-}
-
-/** A 400 raised by the HTTP layer itself. */
-export class NovaBadRequest extends NovaError {
-  override readonly code = 400
 }

@@ -422,14 +422,6 @@ export class ApiStore {
     await this.k.deleteFrom('instance_group_member').where('instance_uuid', '=', instanceUuid).execute()
   }
 
-  /** Forget a server entirely once it is deleted from its cell (or never reached one). */
-  async deleteInstanceRecords(instanceUuid: string): Promise<void> {
-    await this.k.transaction().execute(async (tx) => {
-      await tx.deleteFrom('request_specs').where('instance_uuid', '=', instanceUuid).execute()
-      await tx.deleteFrom('build_requests').where('instance_uuid', '=', instanceUuid).execute()
-    })
-  }
-
   async close(): Promise<void> {
     await this.k.destroy()
   }

@@ -494,15 +494,6 @@ export class CellStore {
     })
   }
 
-  async hostExists(host: string): Promise<void> {
-    const node = await this.k
-      .selectFrom('compute_nodes')
-      .select('id')
-      .where('host', '=', host)
-      .executeTakeFirst()
-    if (!node) throw new ComputeHostNotFound(host)
-  }
-
   // --- services and compute nodes, for the admin APIs (os-services, os-hypervisors)
 
   /** One live service by its integer id (before 2.53) or its uuid (from 2.53). */
