@@ -24,6 +24,7 @@ import { imageProxyRoutes } from './routes/images.js'
 import { osAggregateRoutes } from './routes/os-aggregates.js'
 import { osAvailabilityZoneRoutes } from './routes/os-availability-zone.js'
 import { osHypervisorRoutes } from './routes/os-hypervisors.js'
+import { osInstanceActionRoutes } from './routes/os-instance-actions.js'
 import { osServerGroupRoutes } from './routes/os-server-groups.js'
 import { osServiceRoutes } from './routes/os-services.js'
 import { serverActionRoutes } from './routes/server-actions.js'
@@ -208,6 +209,7 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
       async (scope) => {
         serverRoutes(scope, options.compute, baseUrl, options.maxLimit)
         serverActionRoutes(scope, options.compute)
+        osInstanceActionRoutes(scope, options.compute, baseUrl, options.maxLimit)
         flavorRoutes(scope, options.compute, baseUrl, {
           maxLimit: options.maxLimit,
           verifyProject: options.verifyProject,

@@ -21,6 +21,7 @@ export function groupsAndAggregates(rt: Runtime): {
     groupStore,
     aggregates,
     rt.cellStore(),
+    api,
     // Nova's [DEFAULT] default_schedule_zone: None (no zone unless asked).
     { defaultScheduleZone: null },
     rt.log.child({ service: 'nova-api', host: rt.config.host }),

@@ -28,6 +28,7 @@ export class Runtime {
       const transport = createTransport(this.config.transport_url, {
         controlExchange: this.config.control_exchange,
         log: this.log.child({ component: 'rpc' }),
+        durableQueues: this.config.oslo_messaging_rabbit.amqp_durable_queues,
       })
       this.rpcInstance = new Rpc(
         transport,

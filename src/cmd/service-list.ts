@@ -1,5 +1,8 @@
+import { AggregateApi } from '../compute/aggregate-api.js'
 import { HostApi } from '../compute/host-api.js'
 import type { Config } from '../config/config.js'
+import { AggregateStore } from '../db/api/aggregate-store.js'
+import type { ApiSchema } from '../db/api/schema.js'
 import { CellStore } from '../db/cell/cell-store.js'
 import type { CellSchema } from '../db/cell/schema.js'
 import { connectDb } from '../db/connect.js'
@@ -8,16 +11,33 @@ import { formatTable } from './table.js'
 
 /**
  * `tsnova service list`: the services of the cell database as `openstack compute service list`
- * shows them (the same services, states and zones as `GET /os-services` at the latest version).
+ * shows them (the same services, states and zones as `GET /os-services` at the latest version):
+ * a compute in its host's zone aggregates' zone (the API database's aggregates), else in
+ * `default_availability_zone`; every other service in `internal`.
  */
 export async function serviceList(config: Config, filter: { host?: string; binary?: string } = {}) {
   const cell = new CellStore(connectDb<CellSchema>(config.database.connection, { poolSize: 1 }))
+  const apiDb = connectDb<ApiSchema>(config.api_database.connection, { poolSize: 1 })
   try {
+    // The zones as the API computes them (os-services), from the same code.
+    const aggregates = new AggregateApi(new AggregateStore(apiDb), cell, {
+      defaultAvailabilityZone: config.default_availability_zone,
+    })
     const hosts = new HostApi(cell, {
       serviceDownTimeS: config.service_down_time,
       defaultAvailabilityZone: config.default_availability_zone,
+      serviceZones: async (services) => {
+        try {
+          return await aggregates.serviceZones(services)
+        } catch (err) {
+          throw new Error(
+            `cannot read the availability zones (host aggregates) from [api_database] connection: ${(err as Error).message}`,
+          )
+        }
+      },
     })
     const services = await hosts.listServices(filter)
+    const zones = await hosts.zones(services)
     const now = Date.now()
     return formatTable(
       ['ID', 'Binary', 'Host', 'Zone', 'Status', 'State', 'Updated At'],
@@ -25,13 +45,13 @@ export async function serviceList(config: Config, filter: { host?: string; binar
         s.uuid,
         s.binary,
         s.host,
-        hosts.zone(s),
+        zones.get(s) ?? hosts.zone(s),
         s.disabled ? 'disabled' : 'enabled',
         hosts.isUp(s, now) ? 'up' : 'down',
         isoMicros(s.updated_at),
       ]),
     )
   } finally {
-    await cell.close()
+    await Promise.all([cell.close(), apiDb.kysely.destroy()])
   }
 }

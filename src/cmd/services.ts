@@ -3,6 +3,7 @@ import { ComputeApi } from '../compute/api.js'
 import { ComputeManager } from '../compute/manager.js'
 import { COMPUTE_RPC_VERSION, COMPUTE_TOPIC, ComputeClient } from '../compute/rpcapi.js'
 import { ComputeTaskManager, ConductorManager } from '../conductor/manager.js'
+import { StalledWorkRedriver } from '../conductor/redrive.js'
 import {
   COMPUTE_TASK_NAMESPACE,
   COMPUTE_TASK_RPC_VERSION,
@@ -12,6 +13,7 @@ import {
   ConductorClient,
 } from '../conductor/rpcapi.js'
 import type { CellStore } from '../db/cell/cell-store.js'
+import { type RetryPolicy, sendUntilDelivered } from '../rpc/retry.js'
 import { SchedulerManager } from '../scheduler/manager.js'
 import { schedulerOptionsFrom } from '../scheduler/options.js'
 import { SCHEDULER_RPC_VERSION, SCHEDULER_TOPIC, SchedulerClient } from '../scheduler/rpcapi.js'
@@ -25,6 +27,13 @@ import type { Runtime } from './runtime.js'
 
 /** Nova's `long_rpc_timeout`: select_destinations may legitimately take long on a big cloud. */
 const LONG_RPC_TIMEOUT_S = 1800
+
+/** A compute started before any conductor waits for one as long as it takes. */
+const WAIT_FOR_CONDUCTOR: RetryPolicy = {
+  giveUpAfterMs: Number.POSITIVE_INFINITY,
+  initialDelayMs: 500,
+  maxDelayMs: 5000,
+}
 
 /** Services holding the cell database report their heartbeat straight into it. */
 function directReporter(cell: CellStore, host: string, binary: string, topic: string): ServiceReporter {
@@ -52,14 +61,16 @@ export async function startConductor(rt: Runtime): Promise<Service> {
     log,
   )
   const base = new ConductorManager(cell, api, log)
+  const compute = new ComputeClient(rpc)
   const tasks = new ComputeTaskManager(
     api,
     cell,
     cellMapping,
     new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
-    new ComputeClient(rpc),
+    compute,
     log,
     config.scheduler.max_attempts,
+    config.host,
   )
   service.addSubscription(
     await rpc.serve({ topic: CONDUCTOR_TOPIC, server: config.host }, [
@@ -68,6 +79,19 @@ export async function startConductor(rt: Runtime): Promise<Service> {
     ]),
   )
   await service.start()
+  const { redrive_threshold: thresholdS, redrive_interval: intervalS } = config.conductor
+  if (thresholdS > 0 && intervalS > 0) {
+    const redriver = new StalledWorkRedriver(
+      api,
+      cell,
+      tasks,
+      new ComputeTaskClient(rpc),
+      compute,
+      { thresholdS, serviceDownTimeS: config.service_down_time },
+      log.child({ task: 'redrive' }),
+    )
+    service.addTask('redrive_stalled_work', intervalS, () => redriver.run())
+  }
   rt.onClose(() => service.stop())
   log.info('nova-conductor started')
   return service
@@ -122,11 +146,12 @@ export function createDriver(rt: Runtime): VirtDriver {
 
 /**
  * A compute host. `host` overrides the config's, so one process can run many fake hosts (each
- * still with its own `compute.<host>` queue) for scale tests.
+ * still with its own `compute.<host>` queue) for scale tests; they share `[DEFAULT] my_ip`, as
+ * hosts in one process do, unless `hostIp` gives one its own.
  */
 export async function startCompute(
   rt: Runtime,
-  options: { host?: string; driver?: VirtDriver } = {},
+  options: { host?: string; hostIp?: string; driver?: VirtDriver } = {},
 ): Promise<Service> {
   const { config } = rt
   const host = options.host ?? config.host
@@ -141,6 +166,7 @@ export async function startCompute(
     new ComputeTaskClient(rpc),
     {
       host,
+      hostIp: options.hostIp ?? config.my_ip,
       maxConcurrentBuilds: config.max_concurrent_builds,
       allocationRatios: {
         // Unset (or 0.0, the old default) ratios: Nova's initial_* values.
@@ -160,21 +186,19 @@ export async function startCompute(
   const reporter: ServiceReporter = {
     register: async () => {
       // Like nova-compute, wait for the conductor rather than fail when started first.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const s = await conductor.serviceGetOrCreate(ctx, {
+      const s = await sendUntilDelivered(
+        () =>
+          conductor.serviceGetOrCreate(ctx, {
             host,
             binary: 'nova-compute',
             topic: COMPUTE_TOPIC,
             version: SERVICE_VERSION,
-          })
-          return s.id
-        } catch (err) {
-          if ((err as Error).name !== 'MessagingTimeout' && (err as Error).name !== 'MessagingUnavailable')
-            throw err
-          log.warn({ attempt }, 'Waiting for the conductor to answer before registering')
-        }
-      }
+          }),
+        'registration with the conductor',
+        log,
+        WAIT_FOR_CONDUCTOR,
+      )
+      return s.id
     },
     report: async (id) => {
       await conductor.serviceReportState(ctx, id)

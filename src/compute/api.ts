@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { ComputeTaskClient } from '../conductor/rpcapi.js'
+import type { ComputeTaskClient, ScheduleAndBuildArgs } from '../conductor/rpcapi.js'
 import type { ApiStore } from '../db/api/api-store.js'
 import type { CellStore } from '../db/cell/cell-store.js'
+import type { InstanceActionStore } from '../db/cell/instance-action-store.js'
 import type { ImageLookup } from '../image/image-lookup.js'
 import type { Flavor } from '../objects/flavor.js'
 import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
+import { InstanceActionName } from '../objects/instance-action.js'
 import { TaskState, VmState } from '../objects/states.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
 import type { RequestContext } from '../shared/context.js'
@@ -126,20 +128,41 @@ export class ComputeApi {
       placement,
       items.map((i) => i.instance.uuid),
     )
-    await this.computeTask.scheduleAndBuildInstances(ctx, {
+    await this.sendToConductor(ctx, {
       build_requests: items.map((i) => i.instance),
       request_specs: items.map((i) => i.spec),
     })
     return { instances: items.map((i) => i.instance), reservationId }
   }
 
+  /**
+   * Hand the new servers to a conductor. If that fails (the broker is away), nothing is accepted:
+   * the servers are withdrawn, so none is left listed in BUILD forever, and the error answers
+   * the request. Unless a conductor already took one: then the message did arrive, and the
+   * create stands.
+   */
+  private async sendToConductor(ctx: RequestContext, args: ScheduleAndBuildArgs): Promise<void> {
+    try {
+      await this.computeTask.scheduleAndBuildInstances(ctx, args)
+    } catch (err) {
+      const uuids = args.build_requests.map((b) => b.uuid)
+      const log = this.log.child({ request_id: ctx.requestId, instance_uuids: uuids })
+      if (await this.api.withdrawBuildRequests(uuids)) {
+        log.warn({ err: (err as Error).message }, 'could not reach the conductor; create withdrawn')
+        throw err
+      }
+      log.info({ err: (err as Error).message }, 'a conductor took the create although sending it failed')
+    }
+  }
+
   /** One server the caller may see; 404 otherwise (another project's server does not exist for you). */
-  async get(ctx: RequestContext, uuid: string): Promise<ServerRecord> {
-    const instance = (await this.cell.findInstance(uuid)) ?? (await this.fromBuildRequest(uuid))
+  /** A server the caller may see; `withDeleted` finds deleted ones too (Nova's read_deleted=yes). */
+  async get(ctx: RequestContext, uuid: string, withDeleted = false): Promise<ServerRecord> {
+    const instance = (await this.cell.findInstance(uuid, withDeleted)) ?? (await this.fromBuildRequest(uuid))
     if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)
     // Deleted while a conductor was placing it: its cell row lives a moment longer, but the
     // delete was accepted, so the server is gone (Nova checks queued_for_delete the same way).
-    if (instance.vm_state === VmState.BUILDING && instance.id !== 0) {
+    if (!withDeleted && instance.vm_state === VmState.BUILDING && instance.id !== 0) {
       const mapping = await this.api.getInstanceMapping(uuid)
       if (mapping?.queued_for_delete) throw new InstanceNotFound(uuid)
     }
@@ -149,6 +172,11 @@ export class ComputeApi {
   private async fromBuildRequest(uuid: string): Promise<ServerRecord | undefined> {
     const br = await this.api.getBuildRequest(uuid)
     return br ? instanceFromBuildRequest(br) : undefined
+  }
+
+  /** The servers' action records (`os-instance-actions`). */
+  get actions(): InstanceActionStore {
+    return this.cell.actions
   }
 
   async list(
@@ -174,27 +202,26 @@ export class ComputeApi {
     const br = await this.api.getBuildRequest(uuid)
     if (br) {
       if (!ctx.isAdmin && br.project_id !== ctx.projectId) throw new InstanceNotFound(uuid)
-      if (await this.api.deleteBuildRequest(uuid)) {
-        await this.api.queueForDelete(uuid)
+      if (await this.api.cancelBuildRequest(uuid)) {
         await this.cell.release(uuid)
         return
       }
     }
     const instance = await this.get(ctx, uuid)
     if (instance.task_state === TaskState.DELETING) return
+    await this.cell.actions.start({
+      action: InstanceActionName.DELETE,
+      instance_uuid: uuid,
+      request_id: ctx.requestId,
+      user_id: ctx.userId,
+      project_id: ctx.projectId,
+    })
     if (!instance.host || !(await this.hostIsUp(instance.host))) {
       await this.localDelete(instance)
       return
     }
     await this.cell.updateInstance(uuid, { task_state: TaskState.DELETING })
     const deleting = { ...instance, task_state: TaskState.DELETING }
-    await this.cell.actionStart({
-      action: 'delete',
-      instance_uuid: uuid,
-      request_id: ctx.requestId,
-      user_id: ctx.userId,
-      project_id: ctx.projectId,
-    })
     await this.compute.terminateInstance(ctx, deleting)
   }
 

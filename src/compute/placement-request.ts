@@ -1,7 +1,11 @@
-import { authorizeAdmin } from '../api/validation.js'
+import { pyRepr } from '../api/faults.js'
+import { nameField } from '../api/nested-body.js'
+import { authorizeAdmin, type Check, stringCheck, validateBody } from '../api/validation.js'
+import { CELL0_UUID, type CellMapping } from '../db/api/api-store.js'
 import type { ServerGroup, ServerGroupStore } from '../db/api/server-group-store.js'
 import type { CellStore } from '../db/cell/cell-store.js'
 import type { RequestSpec, RequestSpecGroup } from '../objects/instance.js'
+import { parseIpAddress } from '../scheduler/ip-network.js'
 import type { RequestContext } from '../shared/context.js'
 import { ComputeHostNotFound, Invalid } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
@@ -29,22 +33,33 @@ export interface Placement {
   readonly spec: Pick<RequestSpec, 'force_hosts' | 'force_nodes' | 'requested_destination' | 'instance_group'>
 }
 
+/** Where the `target_cell` hint is looked up: the API database's cell mappings (ApiStore). */
+export interface CellDirectory {
+  listCells(): Promise<readonly CellMapping[]>
+}
+
+type RequestedCell = NonNullable<NonNullable<RequestSpec['requested_destination']>['cell']>
+
 /**
  * The create-time half of scheduling that Nova does in the API: parse and authorise admin
  * placement (`az:host[:node]`, 2.74's `host` / `hypervisor_hostname`), check the zone exists,
- * and resolve the `group` hint into the group (policy, rules, members and their hosts) that the
- * scheduler's filters and weighers read from the request spec.
+ * validate the hints Nova's schema knows, resolve the `group` hint into the group (policy, rules,
+ * members and their hosts) that the scheduler's filters and weighers read from the request spec,
+ * and the `target_cell` hint into the spec's requested cell.
  */
 export class PlacementRequests {
   constructor(
     private readonly groups: ServerGroupStore,
     readonly aggregates: AggregateApi,
     private readonly cell: CellStore,
+    /** Where `target_cell` is resolved. */
+    private readonly cells: CellDirectory,
     private readonly options: { readonly defaultScheduleZone: string | null },
     private readonly log: Logger,
   ) {}
 
   async resolve(ctx: RequestContext, ask: PlacementAsk): Promise<Placement> {
+    validateBody(ask.schedulerHints, HINTS_SCHEMA)
     let { zone, host, node } = parseAvailabilityZone(ask.availabilityZone, this.options.defaultScheduleZone)
     if (host || node) {
       authorizeAdmin(ctx, FORCED_HOST_POLICY)
@@ -66,18 +81,36 @@ export class PlacementRequests {
     }
     if (requestedHost || requestedNode) await this.checkHostOrNode(requestedHost, requestedNode)
     const group = await this.requestedGroup(ask.schedulerHints)
+    const cell = await this.targetCell(ask.schedulerHints)
     return {
       availabilityZone: zone,
       group,
       spec: {
         ...(host ? { force_hosts: [host] } : {}),
         ...(node ? { force_nodes: [node] } : {}),
-        ...(requestedHost || requestedNode
-          ? { requested_destination: { host: requestedHost, node: requestedNode } }
+        ...(requestedHost || requestedNode || cell
+          ? { requested_destination: { host: requestedHost, node: requestedNode, ...(cell ? { cell } : {}) } }
           : {}),
         ...(group ? { instance_group: await this.specGroup(group) } : {}),
       },
     }
+  }
+
+  /**
+   * The `target_cell` hint's cell mapping, by uuid or name: one that exists, is enabled and is
+   * not cell0 (which holds only servers that never got a host); 400 otherwise.
+   */
+  private async targetCell(hints: Readonly<Record<string, unknown>>): Promise<RequestedCell | undefined> {
+    if (!Object.hasOwn(hints, 'target_cell')) return undefined
+    const value = hints.target_cell as string // HINTS_SCHEMA has checked it is a name
+    const isCell0 = (uuid: string) => uuidKey(uuid) === uuidKey(CELL0_UUID)
+    if (isCell0(value)) throw new Invalid(CELL0_NOT_A_TARGET)
+    const cell = findCell(await this.cells.listCells(), value)
+    if (isCell0(cell.uuid)) throw new Invalid(CELL0_NOT_A_TARGET)
+    if (cell.disabled) {
+      throw new Invalid(`Cell ${cell.name ?? cell.uuid} is disabled: no server can be scheduled to it.`)
+    }
+    return { uuid: cell.uuid, name: cell.name }
   }
 
   /** The new servers join their group as they are recorded (Nova adds them in the API too). */
@@ -162,6 +195,53 @@ export class PlacementRequests {
 }
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
+
+const CELL0_NOT_A_TARGET = 'target_cell cannot be cell0: it only holds servers that could not be scheduled.'
+
+/** A uuid compared as Nova compares them: case and dashes do not matter. */
+function uuidKey(value: string): string {
+  return value.toLowerCase().replaceAll('-', '')
+}
+
+/** The cell `target_cell` names: by uuid, else by name (which must then be unique); 400 if none. */
+function findCell(cells: readonly CellMapping[], value: string): CellMapping {
+  const byUuid = cells.find((c) => uuidKey(c.uuid) === uuidKey(value))
+  if (byUuid) return byUuid
+  const byName = cells.filter((c) => c.name === value)
+  if (byName.length > 1) {
+    throw new Invalid(
+      `target_cell ${value} is ambiguous: ${byName.length} cells have this name; give its uuid.`,
+    )
+  }
+  if (byName.length === 0) throw new Invalid(`target_cell ${value} is not the uuid or name of any cell.`)
+  return byName[0]!
+}
+
+/** Nova's `ip_address`: an IPv4 or IPv6 address. */
+const ipAddressCheck: Check = (v) => {
+  if (typeof v !== 'string') return `${pyRepr(v)} is not of type 'string'`
+  return parseIpAddress(v) ? undefined : `${pyRepr(v)} is not valid under any of the given schemas`
+}
+
+/** Nova's `name` (target_cell): its whole-message failure (not printable) is the 400 itself. */
+const nameCheck: Check = (v) => {
+  const problem = nameField(v)
+  if (typeof problem === 'object') throw new Invalid(problem.whole)
+  return problem
+}
+
+/**
+ * The hints of Nova's `scheduler_hints` schema that this API validates here (`group` has its
+ * own check); any other hint is allowed, as in Nova.
+ */
+const HINTS_SCHEMA = {
+  properties: {
+    build_near_host_ip: ipAddressCheck,
+    cidr: stringCheck(0, Number.POSITIVE_INFINITY, '^/[0-9a-f.:]+$'),
+    target_cell: nameCheck,
+  },
+  additionalProperties: true,
+} as const
 
 /**
  * Nova's `parse_availability_zone`: `az`, `az:host`, `az:host:node` or `az::node`; an empty zone

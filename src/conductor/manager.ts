@@ -1,20 +1,23 @@
 import type { ComputeClient, FilterProperties } from '../compute/rpcapi.js'
 import type { ApiStore, CellMapping } from '../db/api/api-store.js'
 import type { CellStore, ComputeNodeReport, ServiceRecord } from '../db/cell/cell-store.js'
-import {
-  type BuildRequestInstance,
-  hardGroupPolicy,
-  type Instance,
-  type InstanceUpdates,
-  type RequestSpec,
-  type Selection,
-} from '../objects/instance.js'
+import type { BuildRequestInstance, Instance, RequestSpec, Selection } from '../objects/instance.js'
+import { type ActionEventReport, InstanceActionName } from '../objects/instance-action.js'
 import { TaskState, VmState } from '../objects/states.js'
+import { isMessagingFailure } from '../rpc/retry.js'
 import type { SchedulerClient } from '../scheduler/rpcapi.js'
 import { HeartbeatBatcher } from '../servicegroup/heartbeat-batcher.js'
 import type { RequestContext } from '../shared/context.js'
 import type { Logger } from '../shared/logger.js'
-import type { BuildInstancesArgs, ComputeTaskRpc, ConductorRpc, ScheduleAndBuildArgs } from './rpcapi.js'
+import { dbNow } from '../shared/time.js'
+import type {
+  BuildInstancesArgs,
+  ComputeTaskRpc,
+  ConductorRpc,
+  InstanceDestroyArgs,
+  InstanceUpdateArgs,
+  ScheduleAndBuildArgs,
+} from './rpcapi.js'
 
 /**
  * The conductor's base API: the database work compute hosts may not do themselves. Every method
@@ -26,33 +29,36 @@ export class ConductorManager implements ConductorRpc {
   constructor(
     private readonly cell: CellStore,
     private readonly api: ApiStore | undefined,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.heartbeats = new HeartbeatBatcher((ids) => this.cell.reportServiceStates(ids), log)
   }
 
-  instance_update(
-    _ctx: RequestContext,
-    args: {
-      instance_uuid: string
-      updates: InstanceUpdates
-      expected_task_state?: (string | null)[]
-      expected_vm_state?: string
-    },
-  ): Promise<void> {
-    return this.cell.updateInstance(
+  async instance_update(ctx: RequestContext, args: InstanceUpdateArgs): Promise<void> {
+    await this.cell.updateInstance(
       args.instance_uuid,
       args.updates,
       args.expected_task_state,
       args.expected_vm_state,
     )
+    if (args.action_event) await this.recordEvent(ctx, args.instance_uuid, args.action_event)
   }
 
-  async instance_destroy(_ctx: RequestContext, args: { instance_uuid: string }): Promise<void> {
+  async instance_destroy(ctx: RequestContext, args: InstanceDestroyArgs): Promise<void> {
+    if (args.action_event) await this.recordEvent(ctx, args.instance_uuid, args.action_event)
     // Capacity first: once the server is gone from the API, its host's room is back too.
     await this.cell.release(args.instance_uuid)
     await this.cell.destroyInstance(args.instance_uuid)
     await this.api?.queueForDelete(args.instance_uuid)
+  }
+
+  private async recordEvent(ctx: RequestContext, uuid: string, event: ActionEventReport): Promise<void> {
+    if (!(await this.cell.actions.recordEvent(uuid, ctx.requestId, event))) {
+      this.log.info(
+        { request_id: ctx.requestId, instance_uuid: uuid, event: event.event },
+        'no instance action for this request; event not recorded',
+      )
+    }
   }
 
   async instance_fault_create(
@@ -100,6 +106,8 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     private readonly log: Logger,
     /** `[scheduler] max_attempts`: builds per server, the first choice included. */
     private readonly maxAttempts: number,
+    /** This conductor's host name, for the events it records. */
+    private readonly host: string,
   ) {}
 
   /** Nova's `filter_properties`: `retry` only when a failed build may be retried elsewhere. */
@@ -109,6 +117,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
 
   async schedule_and_build_instances(ctx: RequestContext, args: ScheduleAndBuildArgs): Promise<void> {
     const log = this.log.child({ request_id: ctx.requestId })
+    const started = dbNow()
     // A redelivered message (its first consumer died) finds some instances already made: those
     // are finished, or only need their build cast again.
     const waiting = await this.api.buildRequestsExisting(args.build_requests.map((b) => b.uuid))
@@ -132,15 +141,24 @@ export class ComputeTaskManager implements ComputeTaskRpc {
         pending.map((p) => p.br.uuid),
       )
     } catch (err) {
+      if (isMessagingFailure(err)) {
+        // Not an answer from the scheduler, only its absence: the build requests stay, and the
+        // re-drive sends them again once they have waited `[conductor] redrive_threshold`.
+        log.warn(
+          { err: (err as Error).message, instance_uuids: pending.map((p) => p.br.uuid) },
+          'could not reach the scheduler; the build requests wait for the re-drive',
+        )
+        return
+      }
       log.warn({ err }, 'scheduling failed; instances go to ERROR')
-      for (const { br } of pending) await this.buryInstance(ctx, br, err)
+      for (const { br } of pending) await this.buryInstance(ctx, br, err, started)
       return
     }
     await Promise.all(pending.map(({ br, spec }, i) => this.createAndBuild(ctx, br, spec, selections[i]!)))
   }
 
   /** Cast the build again for an instance still waiting on its host; the host ignores duplicates. */
-  private async resumeBuild(ctx: RequestContext, instance: Instance, spec: RequestSpec): Promise<void> {
+  async resumeBuild(ctx: RequestContext, instance: Instance, spec: RequestSpec): Promise<void> {
     if (
       instance.deleted ||
       instance.vm_state !== VmState.BUILDING ||
@@ -180,12 +198,14 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       await this.resumeBuild(ctx, instance, spec)
       return
     }
-    if (!tookBuildRequest) {
+    if (!tookBuildRequest && (await this.deletedWhileScheduling(br.uuid))) {
       // The user deleted the server while it was being scheduled: undo, as Nova's conductor does.
       await this.cell.release(br.uuid)
       await this.cell.destroyInstance(br.uuid)
       return
     }
+    // Otherwise a twin delivery of this request (redelivered, or re-driven) took the build
+    // request after this one made the instance: this one still owns the build.
     await this.recordCreate(ctx, br.uuid)
     await this.compute.buildAndRunInstance(ctx, chosen.service_host, {
       instance,
@@ -196,10 +216,19 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     })
   }
 
+  /**
+   * Whether the build request went because the user deleted the server (the API queues its
+   * mapping for delete in the same transaction), or the create was withdrawn (no mapping left).
+   */
+  private async deletedWhileScheduling(instanceUuid: string): Promise<boolean> {
+    const mapping = await this.api.getInstanceMapping(instanceUuid)
+    return mapping?.queued_for_delete ?? true
+  }
+
   /** The `create` instance action (what `os-instance-actions` lists for the request). */
   private recordCreate(ctx: RequestContext, instanceUuid: string): Promise<void> {
-    return this.cell.actionStart({
-      action: 'create',
+    return this.cell.actions.start({
+      action: InstanceActionName.CREATE,
       instance_uuid: instanceUuid,
       request_id: ctx.requestId,
       user_id: ctx.userId,
@@ -239,24 +268,34 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     await this.cell.updateInstance(uuid, { vm_state: VmState.ERROR, task_state: null })
   }
 
-  /** No host: the instance is created straight in ERROR with a fault saying why (Nova's cell0 burial). */
-  private async buryInstance(ctx: RequestContext, br: BuildRequestInstance, err: unknown): Promise<void> {
+  /**
+   * No host: the instance is created straight in ERROR with a fault saying why (Nova's cell0
+   * burial), and its `create` action gets a failed `conductor_schedule_and_build_instances`
+   * event whose details (admins, 2.84) carry the scheduler's per-filter account.
+   */
+  private async buryInstance(
+    ctx: RequestContext,
+    br: BuildRequestInstance,
+    err: unknown,
+    started: string,
+  ): Promise<void> {
     if (!(await this.api.getBuildRequest(br.uuid))) return
-    const { created } = await this.cell.createInstance({
-      ...br,
-      vm_state: VmState.ERROR,
-      task_state: null,
-      host: null,
-      node: null,
-    })
-    if (!created) return
     const message = err instanceof Error ? err.message : String(err)
-    await this.cell.addFault(br.uuid, {
-      code: 500,
-      message,
-      details: err instanceof Error ? (err.stack ?? null) : null,
-    })
+    const { created } = await this.cell.createInstance(
+      { ...br, vm_state: VmState.ERROR, task_state: null, host: null, node: null },
+      { code: 500, message, details: err instanceof Error ? (err.stack ?? null) : null },
+    )
+    if (!created) return
     await this.recordCreate(ctx, br.uuid)
+    await this.cell.actions.recordEvent(br.uuid, ctx.requestId, {
+      event: 'conductor_schedule_and_build_instances',
+      host: this.host,
+      start_time: started,
+      finish_time: dbNow(),
+      result: 'Error',
+      traceback: err instanceof Error ? (err.stack ?? null) : null,
+      details: message,
+    })
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
     if (!(await this.api.deleteBuildRequest(br.uuid))) await this.cell.destroyInstance(br.uuid)
   }

@@ -6,6 +6,7 @@ import type {
   RequestSpec,
   Selection,
 } from '../objects/instance.js'
+import type { ActionEventReport } from '../objects/instance-action.js'
 import type { Rpc, RpcClient } from '../rpc/rpc.js'
 import type { RequestContext } from '../shared/context.js'
 
@@ -21,6 +22,23 @@ export interface ScheduleAndBuildArgs {
   readonly request_specs: readonly RequestSpec[]
 }
 
+export interface InstanceUpdateArgs {
+  readonly instance_uuid: string
+  readonly updates: InstanceUpdates
+  readonly expected_task_state?: (string | null)[]
+  readonly expected_vm_state?: string
+  /**
+   * The instance-action event this state change starts or ends. It rides on the update rather
+   * than a call of its own, so recording events costs a build no extra round trips.
+   */
+  readonly action_event?: ActionEventReport
+}
+
+export interface InstanceDestroyArgs {
+  readonly instance_uuid: string
+  readonly action_event?: ActionEventReport
+}
+
 export interface BuildInstancesArgs {
   readonly instance: Instance
   readonly request_spec: RequestSpec
@@ -32,16 +50,8 @@ export interface BuildInstancesArgs {
 
 /** Database work done on behalf of compute hosts (Nova's indirection API, as plain methods). */
 export interface ConductorRpc {
-  instance_update(
-    ctx: RequestContext,
-    args: {
-      instance_uuid: string
-      updates: InstanceUpdates
-      expected_task_state?: (string | null)[]
-      expected_vm_state?: string
-    },
-  ): Promise<void>
-  instance_destroy(ctx: RequestContext, args: { instance_uuid: string }): Promise<void>
+  instance_update(ctx: RequestContext, args: InstanceUpdateArgs): Promise<void>
+  instance_destroy(ctx: RequestContext, args: InstanceDestroyArgs): Promise<void>
   instance_fault_create(
     ctx: RequestContext,
     args: { instance_uuid: string; code: number; message: string; details: string | null; host: string },
@@ -71,23 +81,12 @@ export class ConductorClient {
     this.client = rpc.client({ topic: CONDUCTOR_TOPIC, version: CONDUCTOR_RPC_VERSION })
   }
 
-  instanceUpdate(
-    ctx: RequestContext,
-    instanceUuid: string,
-    updates: InstanceUpdates,
-    expectedTaskState?: (string | null)[],
-    expectedVmState?: string,
-  ): Promise<void> {
-    return this.client.call(ctx, 'instance_update', {
-      instance_uuid: instanceUuid,
-      updates,
-      expected_task_state: expectedTaskState,
-      expected_vm_state: expectedVmState,
-    })
+  instanceUpdate(ctx: RequestContext, args: InstanceUpdateArgs): Promise<void> {
+    return this.client.call(ctx, 'instance_update', args)
   }
 
-  instanceDestroy(ctx: RequestContext, instanceUuid: string): Promise<void> {
-    return this.client.call(ctx, 'instance_destroy', { instance_uuid: instanceUuid })
+  instanceDestroy(ctx: RequestContext, args: InstanceDestroyArgs): Promise<void> {
+    return this.client.call(ctx, 'instance_destroy', args)
   }
 
   instanceFaultCreate(

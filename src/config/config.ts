@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import ini from 'ini'
@@ -10,6 +11,8 @@ import ini from 'ini'
  */
 export interface Config {
   readonly host: string
+  /** This host's IP address (compute reports it as its node's `host_ip`); default: its primary IPv4. */
+  readonly my_ip: string
   readonly state_path: string
   readonly transport_url: string
   readonly control_exchange: string
@@ -56,6 +59,23 @@ export interface Config {
    */
   readonly keystone_authtoken: { readonly www_authenticate_uri: string; readonly auth_url: string }
   readonly scheduler: { readonly max_attempts: number }
+  /** oslo.messaging's RabbitMQ driver options (Nova reads them from this group). */
+  readonly oslo_messaging_rabbit: {
+    /**
+     * oslo.messaging's option: the control exchange and the topic queues (`conductor`,
+     * `compute.<host>`, …) are durable and what is sent to them persistent, so queued requests
+     * survive a broker restart. Fanout and reply queues stay transient, as in oslo.messaging.
+     * Every service on one broker must agree: RabbitMQ refuses a queue re-declared otherwise.
+     */
+    readonly amqp_durable_queues: boolean
+  }
+  /**
+   * tsnova's own options (not Nova's): the conductor's re-drive of work whose message was lost
+   * (a broker restart with transient queues, a dropped reply). Build requests no conductor took,
+   * builds a host never started and deletes a host never finished, all unchanged for
+   * `redrive_threshold` seconds, are sent again every `redrive_interval` seconds. 0 disables.
+   */
+  readonly conductor: { readonly redrive_threshold: number; readonly redrive_interval: number }
   readonly filter_scheduler: {
     readonly enabled_filters: readonly string[]
     readonly weight_classes: readonly string[]
@@ -92,6 +112,7 @@ type Raw = Record<string, Record<string, string>>
 const defaults: Raw = {
   DEFAULT: {
     host: '',
+    my_ip: '',
     state_path: 'state',
     transport_url: 'memory://',
     control_exchange: 'nova',
@@ -125,6 +146,8 @@ const defaults: Raw = {
   glance_store: { filesystem_store_datadir: '$state_path/images' },
   keystone_authtoken: { www_authenticate_uri: '', auth_url: '' },
   scheduler: { max_attempts: '3' },
+  oslo_messaging_rabbit: { amqp_durable_queues: 'false' },
+  conductor: { redrive_threshold: '60', redrive_interval: '30' },
   filter_scheduler: {
     enabled_filters:
       'ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter',
@@ -209,8 +232,13 @@ function build(raw: Raw): Config {
   if (serviceDownTime <= reportInterval) serviceDownTime = Math.trunc(reportInterval * 2.5)
   const statePath = path.resolve(get('DEFAULT', 'state_path'))
   d.state_path = statePath
+  const myIp = get('DEFAULT', 'my_ip').trim() || defaultMyIp()
+  // It becomes compute_nodes.host_ip, an IP address column in Nova: refuse anything else now.
+  if (isIP(myIp) === 0) throw new Error(`Option [DEFAULT] my_ip must be an IP address, got '${myIp}'`)
+  d.my_ip = myIp
   return {
     host: get('DEFAULT', 'host') || defaultHost(),
+    my_ip: myIp,
     state_path: statePath,
     transport_url: get('DEFAULT', 'transport_url'),
     control_exchange: get('DEFAULT', 'control_exchange'),
@@ -251,6 +279,11 @@ function build(raw: Raw): Config {
       auth_url: get('keystone_authtoken', 'auth_url'),
     },
     scheduler: { max_attempts: num('scheduler', 'max_attempts') },
+    oslo_messaging_rabbit: { amqp_durable_queues: bool('oslo_messaging_rabbit', 'amqp_durable_queues') },
+    conductor: {
+      redrive_threshold: num('conductor', 'redrive_threshold'),
+      redrive_interval: num('conductor', 'redrive_interval'),
+    },
     filter_scheduler: {
       enabled_filters: list('filter_scheduler', 'enabled_filters'),
       weight_classes: list('filter_scheduler', 'weight_classes'),
@@ -291,4 +324,15 @@ function build(raw: Raw): Config {
 
 function defaultHost(): string {
   return os.hostname()
+}
+
+/**
+ * Nova's my_ip default is the address of the host's default route; without asking the kernel
+ * for routes, the first non-internal IPv4 address is the nearest stand-in.
+ */
+function defaultMyIp(): string {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return '127.0.0.1'
 }

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
+import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely'
 
@@ -43,7 +45,10 @@ export function connectDb<Schema>(url: string, options: { poolSize?: number } = 
         db.pragma('synchronous = NORMAL')
         db.pragma('busy_timeout = 5000')
         db.pragma('foreign_keys = ON')
-        return withBooleans(db)
+        // WAL checkpoints run on a worker thread from this connection's first write on (see
+        // walCheckpointer); until then, and if that thread cannot run, the commits do them.
+        const onFirstWrite = file === ':memory:' ? undefined : () => walCheckpointer.add(file, db)
+        return withBooleans(db, onFirstWrite, () => walCheckpointer.remove(file, db))
       }
       return { kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }), dialect, url }
     }
@@ -81,11 +86,19 @@ export function connectDb<Schema>(url: string, options: { poolSize?: number } = 
  * prepared once per SQL text and reused (kysely asks for a prepare on every query, which costs
  * more than running most of ours); one still mid-iteration is not shared.
  */
-function withBooleans(database: BetterSqlite3.Database): SqliteDatabase {
+function withBooleans(
+  database: BetterSqlite3.Database,
+  onFirstWrite?: () => void,
+  onClose?: () => void,
+): SqliteDatabase {
   const fix = (params: readonly unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p))
   const prepared = new Map<string, BetterSqlite3.Statement>()
+  let firstWrite = onFirstWrite
   return {
-    close: () => database.close(),
+    close: () => {
+      onClose?.()
+      database.close()
+    },
     prepare(sqlText: string) {
       let statement = prepared.get(sqlText)
       if (!statement || statement.busy) {
@@ -96,12 +109,148 @@ function withBooleans(database: BetterSqlite3.Database): SqliteDatabase {
       return {
         reader: statement.reader,
         all: (params) => statement.all(fix(params)),
-        run: (params) => statement.run(fix(params)),
+        run: (params) => {
+          if (firstWrite) {
+            firstWrite()
+            firstWrite = undefined
+          }
+          return statement.run(fix(params))
+        },
         iterate: (params) => statement.iterate(fix(params)),
       }
     },
   }
 }
+
+/**
+ * WAL checkpoints off the event loop. SQLite checkpoints the WAL (copies its pages into the
+ * database file) inside the commit that takes it past `wal_autocheckpoint` pages (1000 by
+ * default), with an fsync of the WAL and one of the database: 5–10 ms on this kind of disk, during
+ * which better-sqlite3, being synchronous, holds the event loop. Measured with the schedule bench
+ * (BENCHMARKS.md): one claim in ~110 paid it, and that was the whole p99 of select_destinations.
+ *
+ * So one worker thread per process, with a connection of its own to each file database the
+ * process writes to, runs `PRAGMA wal_checkpoint(PASSIVE)` on each every CHECKPOINT_INTERVAL_MS
+ * while they are written to (backing off to IDLE_CHECKPOINT_INTERVAL_MS when not): PASSIVE never
+ * waits for nor blocks a reader or writer, so commits go on meanwhile. The WAL can only start
+ * over from its beginning at a write that finds it entirely checkpointed; under a steady stream
+ * of commits the worker never quite catches up, so the event loop's connections still checkpoint,
+ * as a backstop, past BACKSTOP_CHECKPOINT_PAGES (the WAL file grows to 16 MB), by when the worker
+ * has copied and synced nearly all of it: ~2 ms instead of 5–10, and four times rarer. The thread
+ * starts with the first connection that writes and ends with the last one closed; it never keeps
+ * the process alive. Should it fail, connections go back to SQLite's default.
+ */
+const CHECKPOINT_INTERVAL_MS = 50
+const IDLE_CHECKPOINT_INTERVAL_MS = 500
+const BACKSTOP_CHECKPOINT_PAGES = 4000
+const DEFAULT_CHECKPOINT_PAGES = 1000
+
+/** The worker (CommonJS, evaluated): messages `{ open: file }`, `{ close: file }`, `{ exit: true }`. */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+const dbs = new Map()
+let delay = workerData.intervalMs
+let timer = setTimeout(tick, delay)
+function tick() {
+  let written = false
+  for (const d of dbs.values()) {
+    try {
+      const r = d.checkpoint.get()
+      if (r.log !== d.log) written = true
+      d.log = r.log
+    } catch {}
+  }
+  delay = written ? workerData.intervalMs : Math.min(workerData.idleIntervalMs, delay * 2)
+  timer = setTimeout(tick, delay)
+}
+parentPort.on('message', (m) => {
+  if (m.open !== undefined && !dbs.has(m.open)) {
+    try {
+      const db = new Database(m.open, { fileMustExist: true })
+      db.pragma('busy_timeout = 0')
+      db.pragma('synchronous = NORMAL')
+      dbs.set(m.open, { db, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)'), log: -1 })
+      delay = workerData.intervalMs
+    } catch {}
+  } else if (m.close !== undefined) {
+    try { dbs.get(m.close)?.db.close() } catch {}
+    dbs.delete(m.close)
+  } else if (m.exit) {
+    clearTimeout(timer)
+    for (const d of dbs.values()) try { d.db.close() } catch {}
+    parentPort.close()
+  }
+})
+`
+
+class WalCheckpointer {
+  private worker: Worker | undefined
+  private failed = false
+  /** Per file, this process's connections that have written to it. */
+  private readonly files = new Map<string, Set<BetterSqlite3.Database>>()
+
+  add(file: string, db: BetterSqlite3.Database): void {
+    if (this.failed) return
+    let worker = this.worker
+    if (!worker) {
+      try {
+        worker = new Worker(CHECKPOINTER_SOURCE, {
+          eval: true,
+          // A plain thread: no loaders (tsx, vitest) nor profiling flags of the main one.
+          execArgv: [],
+          workerData: {
+            driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+            intervalMs: CHECKPOINT_INTERVAL_MS,
+            idleIntervalMs: IDLE_CHECKPOINT_INTERVAL_MS,
+          },
+        })
+      } catch {
+        this.failed = true
+        return
+      }
+      worker.unref()
+      const spawned = worker
+      const lost = () => {
+        if (this.worker === spawned) this.fail()
+      }
+      worker.on('error', lost)
+      worker.on('exit', lost)
+      this.worker = worker
+    }
+    let conns = this.files.get(file)
+    if (!conns) {
+      conns = new Set()
+      this.files.set(file, conns)
+      worker.postMessage({ open: file })
+    }
+    conns.add(db)
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`)
+  }
+
+  remove(file: string, db: BetterSqlite3.Database): void {
+    const conns = this.files.get(file)
+    if (!conns?.delete(db) || conns.size > 0) return
+    this.files.delete(file)
+    this.worker?.postMessage({ close: file })
+    if (this.files.size === 0 && this.worker) {
+      this.worker.postMessage({ exit: true })
+      this.worker = undefined
+    }
+  }
+
+  /** The thread is gone: every connection checkpoints as SQLite does by default again. */
+  private fail(): void {
+    this.failed = true
+    this.worker = undefined
+    for (const conns of this.files.values()) {
+      for (const db of conns) if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_CHECKPOINT_PAGES}`)
+    }
+    this.files.clear()
+  }
+}
+
+const walCheckpointer = new WalCheckpointer()
 
 function parseScheme(url: string): { dialect: DialectName; rest: string } {
   const m = /^([a-z0-9+]+):\/\/(.*)$/i.exec(url)

@@ -82,8 +82,16 @@ export interface RequestSpec {
   /** Admin's `availability_zone: "az:host[:node]"`: only these hosts / nodes (still filtered). */
   readonly force_hosts?: readonly string[]
   readonly force_nodes?: readonly string[]
-  /** `host` / `hypervisor_hostname` in the create body (2.74+): a requested, still filtered, host. */
-  readonly requested_destination?: { readonly host?: string | null; readonly node?: string | null } | null
+  /**
+   * Nova's Destination: `host` / `hypervisor_hostname` in the create body (2.74+), a requested,
+   * still filtered, host; `cell` (hint `target_cell`), the only cell whose hosts are considered.
+   */
+  readonly requested_destination?: {
+    readonly host?: string | null
+    readonly node?: string | null
+    /** The cell mapping, trimmed to what names it. */
+    readonly cell?: { readonly uuid: string; readonly name: string | null } | null
+  } | null
   /** The server group the instance boots into (hint `group`), with its members at request time. */
   readonly instance_group?: RequestSpecGroup | null
   /** The image, with its properties (hw_architecture, img_hv_type, …) once images carry them. */

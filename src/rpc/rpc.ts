@@ -27,6 +27,8 @@ interface Pending {
   resolve(value: unknown): void
   reject(err: Error): void
   timer: NodeJS.Timeout
+  /** The request reached the broker: its reply may be lost with the reply queue. */
+  sent: boolean
 }
 
 /** How many recent `_unique_id`s a server remembers, to drop redelivered duplicates. */
@@ -66,7 +68,10 @@ export class Rpc {
   ): Promise<T> {
     if (target.fanout) throw new Error('A call cannot be fanned out')
     this.replyQ ??= this.transport
-      .replyQueue((m) => this.onReply(m))
+      .replyQueue((m) => this.onReply(m), {
+        onLost: () => this.failCallsAwaitingLostReplies(),
+        onUndeliverable: (request, key) => this.failUndeliverableCall(request, key),
+      })
       .catch((err: unknown) => {
         // Not cached: the next call tries to declare the reply queue again.
         this.replyQ = undefined
@@ -83,10 +88,15 @@ export class Rpc {
         this.pending.delete(msgId)
         reject(new MessagingTimeout(`Timed out waiting for a reply to message ID ${msgId}`))
       }, timeoutS * 1000)
-      this.pending.set(msgId, { resolve: resolve as (v: unknown) => void, reject, timer })
+      this.pending.set(msgId, { resolve: resolve as (v: unknown) => void, reject, timer, sent: false })
     })
+    // It may fail while the request is still being sent (returned unroutable, timed out): handled
+    // once returned below, but not yet while awaiting the send.
+    result.catch(() => {})
     try {
       await this.transport.send(target, message, { ttlMs: timeoutS * 1000 })
+      const p = this.pending.get(msgId)
+      if (p) p.sent = true
     } catch (err) {
       const p = this.pending.get(msgId)
       if (p) {
@@ -151,6 +161,38 @@ export class Rpc {
       }
     }
     return true
+  }
+
+  /**
+   * The broker lost our reply queue (it restarted): a reply to a request sent before then will
+   * never come, so fail those calls now rather than at their timeout. MessagingTimeout, because
+   * the request may or may not have been handled; a call still being sent is left to wait.
+   */
+  private failCallsAwaitingLostReplies(): void {
+    for (const [msgId, p] of this.pending) {
+      if (!p.sent) continue
+      clearTimeout(p.timer)
+      this.pending.delete(msgId)
+      p.reject(
+        new MessagingTimeout(
+          `The reply to message ID ${msgId} was lost: the message broker lost the reply queue`,
+        ),
+      )
+    }
+  }
+
+  /** Nobody can answer a request the broker returned: fail its call now, as its timeout would. */
+  private failUndeliverableCall(request: Message, routingKey: string): void {
+    const msgId = String(request._msg_id ?? '')
+    const p = this.pending.get(msgId)
+    if (!p) return
+    clearTimeout(p.timer)
+    this.pending.delete(msgId)
+    p.reject(
+      new MessagingTimeout(
+        `No server listens on '${routingKey}': the message broker returned message ID ${msgId} (${String(request.method)})`,
+      ),
+    )
   }
 
   private onReply(message: Message): void {

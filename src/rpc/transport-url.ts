@@ -7,6 +7,8 @@ export interface TransportOptions {
   /** `control_exchange`: the topic exchange every RPC message goes through. */
   readonly controlExchange: string
   readonly log: Logger
+  /** `[oslo_messaging_rabbit] amqp_durable_queues` (RabbitMQ only; the in-process bus keeps nothing). */
+  readonly durableQueues?: boolean
 }
 
 /**

@@ -25,6 +25,14 @@ export interface SendOptions {
  */
 export type MessageHandler = (message: Message) => Promise<void>
 
+/** News about the replies a caller waits for, from a transport that can tell (RabbitMQ's can). */
+export interface ReplyEvents {
+  /** The broker lost the reply queue (it restarted): replies to requests sent before are gone. */
+  onLost?(): void
+  /** The broker returned a call's request: no queue is bound for its target, so no reply will come. */
+  onUndeliverable?(request: Message, routingKey: string): void
+}
+
 export interface Subscription {
   close(): Promise<void>
 }
@@ -37,7 +45,7 @@ export interface Transport {
   /** Serve a target: consume `topic`, `topic.server` (when server is set) and a fanout queue. */
   listen(target: Target, handler: MessageHandler): Promise<Subscription>
   /** This process's reply queue, declared on first use; every reply arriving on it goes to handler. */
-  replyQueue(handler: (message: Message) => void): Promise<string>
+  replyQueue(handler: (message: Message) => void, events?: ReplyEvents): Promise<string>
   close(): Promise<void>
 }
 

@@ -127,8 +127,10 @@ export class SchedulerManager implements SchedulerRpc {
           now: Date.now(),
           instanceHosts,
         }
-        const selections = await this.selectOne(hosts, req, uuid, alternates)
-        claimed.push(uuid)
+        const { selections, claimedNow } = await this.selectOne(hosts, req, uuid, alternates)
+        // Only claims this request made are its to give back: one found held belongs to an
+        // earlier delivery of the request, whose build may be going ahead.
+        if (claimedNow) claimed.push(uuid)
         results.push(selections)
         instanceHosts.set(uuid, selections[0]!.service_host)
         chosen.push(selections[0]!.service_host)
@@ -161,13 +163,17 @@ export class SchedulerManager implements SchedulerRpc {
     req: FilterRequest,
     instanceUuid: string,
     withAlternates: boolean,
-  ): Promise<Selection[]> {
+  ): Promise<{ selections: Selection[]; claimedNow: boolean }> {
     const { candidates, outcomes } = this.filterHosts(all, req)
     if (candidates.length === 0) {
+      // A redelivered request whose instance already holds a claim: its own claim may be what
+      // fills the host now, so the filters refuse it; the answer is the host it holds.
+      const held = await this.heldSelection(instanceUuid)
+      if (held) return { selections: [held], claimedNow: false }
       this.log.info({ instance_uuid: instanceUuid, filters: outcomes }, 'no valid host')
       throw new NoValidHost(noValidHostReason(this.cache.hosts().length, outcomes))
     }
-    const weights = weighHosts(candidates, req, this.weighers)
+    const weights = weighHosts(candidates, req, this.weighers, this.log)
     const order = this.ranking(weights)
     const r: ResourceRequest = {
       vcpus: req.spec.flavor.vcpus,
@@ -186,21 +192,26 @@ export class SchedulerManager implements SchedulerRpc {
           if (alt === undefined) break
           if (candidates[alt]!.host !== host.host) alternates.push(candidates[alt]!)
         }
-        return [host, ...alternates].map((h) => this.selection(h))
+        return { selections: [host, ...alternates].map((h) => this.selection(h)), claimedNow: true }
       }
       // Asked again for an instance that already holds a claim (a redelivered request): same answer.
-      const held = await this.cell.allocationNode(instanceUuid)
-      if (held !== undefined) {
-        if (!this.cache.get(held)) await this.cache.reloadNode(held)
-        const holder = this.cache.get(held)
-        if (holder) return [this.selection(holder)]
-      }
+      const held = await this.heldSelection(instanceUuid)
+      if (held) return { selections: [held], claimedNow: false }
       // Another scheduler took the room first: see the node as it is now, and try the next.
       await this.cache.reloadNode(host.nodeId)
     }
     throw new NoValidHost(
       `There are not enough hosts available. ${candidates.length} host(s) passed the filters but every claim was refused (other schedulers took the room first).`,
     )
+  }
+
+  /** The node an instance's claim is already on, if it holds one. */
+  private async heldSelection(instanceUuid: string): Promise<Selection | undefined> {
+    const held = await this.cell.allocationNode(instanceUuid)
+    if (held === undefined) return undefined
+    if (!this.cache.get(held)) await this.cache.reloadNode(held)
+    const holder = this.cache.get(held)
+    return holder && this.selection(holder)
   }
 
   /**
@@ -246,7 +257,10 @@ export class SchedulerManager implements SchedulerRpc {
     return { candidates, outcomes }
   }
 
-  /** ignore_hosts, force_hosts / force_nodes and requested_destination narrow the hosts first. */
+  /**
+   * ignore_hosts, force_hosts / force_nodes and requested_destination (cell, host, node) narrow
+   * the hosts first.
+   */
   private requestedHosts(
     all: readonly HostState[],
     spec: RequestSpec,
@@ -280,6 +294,10 @@ export class SchedulerManager implements SchedulerRpc {
       )
     }
     const dest = spec.requested_destination
+    // Nova's requested_destination.cell: only the compute nodes of that cell are considered.
+    const cell = dest?.cell
+    if (cell)
+      narrow('requested_destination', (h) => h.cell_uuid === cell.uuid, `requested cell ${cellLabel(cell)}`)
     if (dest?.host)
       narrow('requested_destination', (h) => h.host === dest.host, `requested host ${dest.host}`)
     if (dest?.node)
@@ -347,6 +365,14 @@ function withRequest(
     members: [...new Set([...group.members, ...uuids])],
     hosts: [...new Set([...(group.hosts ?? []), ...chosen])],
   }
+}
+
+/** The cell a request is restricted to (hint `target_cell`). */
+type RequestedCell = NonNullable<NonNullable<RequestSpec['requested_destination']>['cell']>
+
+/** A cell as the no-valid-host fault names it: its name and uuid, or the uuid alone. */
+function cellLabel(cell: RequestedCell): string {
+  return cell.name ? `${cell.name} (${cell.uuid})` : cell.uuid
 }
 
 /** Every index not in `exclude`, heaviest first, earlier first among equals. */

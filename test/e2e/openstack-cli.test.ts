@@ -320,6 +320,47 @@ describe('the openstack CLI against the all-in-one', () => {
   )
 
   it(
+    'server event list and server event show: the create action and its build event',
+    async () => {
+      const server = await json<{ id: string }>(admin, 'server', 'show', 'e2e-vm1')
+      const events = await json<Record<string, string>[]>(
+        admin,
+        '--os-compute-api-version',
+        '2.84',
+        'server',
+        'event',
+        'list',
+        'e2e-vm1',
+      )
+      expect(events).toEqual([expect.objectContaining({ 'Server ID': server.id, Action: 'create' })])
+      const requestId = events[0]!['Request ID']!
+      expect(requestId).toMatch(/^req-/)
+      const shown = await json<{ action: string; events: Record<string, unknown>[] }>(
+        admin,
+        '--os-compute-api-version',
+        '2.84',
+        'server',
+        'event',
+        'show',
+        'e2e-vm1',
+        requestId,
+      )
+      expect(shown.action).toBe('create')
+      expect(shown.events).toEqual([
+        expect.objectContaining({
+          event: 'compute__do_build_and_run_instance',
+          result: 'Success',
+          host: 'e2e-host',
+        }),
+      ])
+      const legacy = await nova(admin, ['instance-action-list', 'e2e-vm1'], home)
+      expect(legacy.code, legacy.stderr).toBe(0)
+      expect(legacy.stdout).toContain(requestId)
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
     'project create, user create, role add; a member of another project sees none of them and gets 403s',
     async () => {
       const project = await json(admin, 'project', 'create', '--description', 'e2e', 'e2e-demo')

@@ -2,13 +2,11 @@
  * At-least-once delivery: a message redelivered after its consumer died runs again, and must
  * neither lose the server nor build it twice.
  */
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ComputeClient as ComputeRpcClient } from '../../src/compute/rpcapi.js'
 import { ComputeTaskClient } from '../../src/conductor/rpcapi.js'
-import type { BuildRequestInstance, RequestSpec } from '../../src/objects/instance.js'
 import { makeContext } from '../../src/shared/context.js'
-import { dbNow } from '../../src/shared/time.js'
+import { recordBuildRequest } from '../harness/build-requests.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
 
@@ -28,47 +26,8 @@ describe.each([
     await cloud?.stop()
   })
 
-  async function buildRequest(): Promise<{ br: BuildRequestInstance; spec: RequestSpec }> {
-    const api = cloud.runtime.apiStore()
-    const flavor = await api.getFlavor('1')
-    const uuid = randomUUID()
-    const br: BuildRequestInstance = {
-      uuid,
-      display_name: 'dup',
-      hostname: 'dup',
-      project_id: 'demo',
-      user_id: 'demo',
-      image_ref: randomUUID(),
-      flavor,
-      availability_zone: null,
-      reservation_id: 'r-dup',
-      launch_index: 0,
-      key_name: null,
-      user_data: null,
-      metadata: {},
-      display_description: null,
-      access_ip_v4: null,
-      access_ip_v6: null,
-      config_drive: null,
-      created_at: dbNow(),
-    }
-    const spec: RequestSpec = {
-      instance_uuid: uuid,
-      project_id: 'demo',
-      user_id: 'demo',
-      flavor,
-      image_ref: br.image_ref,
-      num_instances: 1,
-      availability_zone: null,
-      scheduler_hints: {},
-      ignore_hosts: [],
-    }
-    await api.createBuildRequests([{ instance: br, spec }])
-    return { br, spec }
-  }
-
   it('builds once when schedule_and_build_instances arrives twice', async () => {
-    const { br, spec } = await buildRequest()
+    const { br, spec } = await recordBuildRequest(cloud.runtime.apiStore(), 'dup')
     const tasks = new ComputeTaskClient(cloud.runtime.rpc())
     const ctx = makeContext({ userId: 'demo', projectId: 'demo' })
     const args = { build_requests: [br], request_specs: [spec] }

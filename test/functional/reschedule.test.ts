@@ -43,6 +43,26 @@ describe.each([
     const id = await admin.createServer('retry-me')
     const [server] = await admin.waitForStatus([id], 'ACTIVE')
     expect(['good-1', 'good-2']).toContain(server!['OS-EXT-SRV-ATTR:host'])
+    // The create action shows both attempts: the failure on the broken host, and why.
+    const actions = await admin
+      .as('admin:admin', '2.84')
+      .request<{ instanceActions: { request_id: string }[] }>(
+        'GET',
+        `/v2.1/servers/${id}/os-instance-actions`,
+      )
+    const requestId = actions.body.instanceActions[0]!.request_id
+    const shown = await admin
+      .as('admin:admin', '2.84')
+      .request<{ instanceAction: { message: string; events: Record<string, unknown>[] } }>(
+        'GET',
+        `/v2.1/servers/${id}/os-instance-actions/${requestId}`,
+      )
+    const attempts = shown.body.instanceAction.events.map((e) => [e.event, e.host, e.result])
+    expect(attempts).toEqual([
+      ['compute__do_build_and_run_instance', server!['OS-EXT-SRV-ATTR:host'], 'Success'],
+      ['compute__do_build_and_run_instance', 'broken', 'Error'],
+    ])
+    expect(shown.body.instanceAction.events[1]!.details).toMatch(/was re-scheduled: /)
     // The broken host reports its failed build right after it (BuildFailureWeigher reads it).
     let broken = await cloud.runtime.cellStore().findComputeNode('broken', 'broken')
     for (let i = 0; i < 40 && Number(broken!.failed_builds) === 0; i++) {

@@ -615,10 +615,29 @@ describe.each(backends)('service heartbeats over %s + %s', (transport, db) => {
     await alice.waitForGone(ids)
   })
 
-  it('`tsnova service list` prints the same table from the cell database', async () => {
+  it('`tsnova service list` prints the same table from the cell database, zones from the aggregates', async () => {
+    // compute1 in a zone aggregate (the zone comes from the API database), compute2 in none.
+    const created = await admin.request<{ aggregate: { id: number } }>('POST', '/v2.1/os-aggregates', {
+      aggregate: { name: 'cli-zone-agg', availability_zone: 'cli-az' },
+    })
+    expect(created.status).toBe(200)
+    const aggregate = `/v2.1/os-aggregates/${created.body.aggregate.id}`
+    expect(
+      (await admin.request('POST', `${aggregate}/action`, { add_host: { host: 'compute1' } })).status,
+    ).toBe(200)
+    try {
+      await cliTableMatchesApi()
+    } finally {
+      await admin.request('POST', `${aggregate}/action`, { remove_host: { host: 'compute1' } })
+      await admin.request('DELETE', aggregate)
+    }
+  })
+
+  async function cliTableMatchesApi() {
     const conf = writeConfig({
       DEFAULT: { service_down_time: 2, report_interval: 1, state_path: '/tmp' },
       database: { connection: cloud.dbUrls.cell },
+      api_database: { connection: cloud.dbUrls.api },
     })
     const { stdout } = await exec(
       process.execPath,
@@ -642,5 +661,11 @@ describe.each(backends)('service heartbeats over %s + %s', (transport, db) => {
     )
     expect(rows.find((r) => r[2] === 'compute2')![5]).toBe('down')
     expect(lines.at(-1)).toBe(lines[0])
-  })
+    const zone = (host: string, binary: string) => rows.find((r) => r[2] === host && r[1] === binary)?.[3]
+    expect(zone('compute1', 'nova-compute')).toBe('cli-az')
+    expect(zone('compute2', 'nova-compute')).toBe('nova')
+    const internal = rows.filter((r) => r[1] !== 'nova-compute')
+    expect(internal.length).toBeGreaterThan(0)
+    for (const r of internal) expect(r[3]).toBe('internal')
+  }
 })

@@ -3,63 +3,28 @@
  * over RabbitMQ and MariaDB. Boots 20 servers, sees them ACTIVE on both hosts, deletes them all.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ComputeClient } from '../harness/client.js'
-import { createDatabases, type TestDatabases } from '../harness/databases.js'
-import { seedTestImage } from '../harness/images.js'
-import { freePort, manage, type ServiceProcess, startService, writeConfig } from '../harness/processes.js'
+import type { ComputeClient } from '../harness/client.js'
+import { type DistributedCloud, startDistributedCloud } from '../harness/distributed-cloud.js'
+import { startService } from '../harness/processes.js'
 import { createVhost, rabbitmqctl, type TestVhost } from '../harness/rabbit.js'
 
 describe('distributed over RabbitMQ + MariaDB', () => {
   let vhost: TestVhost
-  let dbs: TestDatabases
-  const procs: ServiceProcess[] = []
-  const computes = new Map<string, { proc: ServiceProcess; conf: string }>()
-  let commonConf = ''
+  let cloud: DistributedCloud
   let client: ComputeClient
 
   beforeAll(async () => {
     vhost = await createVhost()
-    dbs = createDatabases('mysql')
-    const port = await freePort()
-    const common = writeConfig({
-      DEFAULT: {
-        transport_url: vhost.url,
-        host: 'controller',
-        osapi_compute_listen: '127.0.0.1',
-        osapi_compute_listen_port: port,
-        report_interval: 1,
-        service_down_time: 4,
-      },
-      database: { connection: dbs.cell },
-      api_database: { connection: dbs.api },
-      api: { auth_strategy: 'noauth2' },
+    cloud = await startDistributedCloud({
+      transportUrl: vhost.url,
+      config: { DEFAULT: { service_down_time: 4 } },
     })
-    await manage([common], 'api_db', 'sync')
-    await seedTestImage([common])
-    await manage([common], 'db', 'sync')
-    const conductor = startService('conductor', [common])
-    const scheduler = startService('scheduler', [common])
-    procs.push(conductor, scheduler)
-    await conductor.waitFor('nova-conductor started')
-    await scheduler.waitFor('nova-scheduler started')
-    for (const host of ['cmp-1', 'cmp-2']) {
-      const hostConf = writeConfig({ DEFAULT: { host } })
-      const compute = startService('compute', [common, hostConf])
-      computes.set(host, { proc: compute, conf: hostConf })
-      procs.push(compute)
-      await compute.waitFor('nova-compute started')
-    }
-    commonConf = common
-    const api = startService('api', [common])
-    procs.push(api)
-    await api.waitFor('nova-api listening')
-    client = new ComputeClient(`http://127.0.0.1:${port}`, 'demo:demo')
+    client = cloud.client
   }, 120_000)
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop()))
+    await cloud?.stop()
     await vhost?.drop()
-    await dbs?.drop()
   })
 
   it('boots 20 servers across both hosts and deletes them all', async () => {
@@ -108,7 +73,7 @@ describe('distributed over RabbitMQ + MariaDB', () => {
     }
     expect(await state('cmp-1')).toBe('up')
     const killedAt = Date.now()
-    await computes.get('cmp-1')!.proc.stop('SIGKILL')
+    await cloud.computes.get('cmp-1')!.proc.stop('SIGKILL')
     while ((await state('cmp-1')) !== 'down') {
       // service_down_time (4 s) after its last report, which was at most report_interval (1 s) before the kill.
       expect(Date.now() - killedAt).toBeLessThan(4_000 + 1_000 + 1_500)
@@ -122,8 +87,8 @@ describe('distributed over RabbitMQ + MariaDB', () => {
     const servers = await client.as('admin:admin').waitForStatus(ids, 'ACTIVE', 60_000)
     expect(new Set(servers.map((s) => s['OS-EXT-SRV-ATTR:host']))).toEqual(new Set(['cmp-2']))
 
-    const restarted = startService('compute', [commonConf, computes.get('cmp-1')!.conf])
-    procs.push(restarted)
+    const restarted = startService('compute', [cloud.commonConf, cloud.computes.get('cmp-1')!.conf])
+    cloud.procs.push(restarted)
     await restarted.waitFor('nova-compute started')
     const upBy = Date.now() + 1_000 + 500
     while ((await state('cmp-1')) !== 'up') {

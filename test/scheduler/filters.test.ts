@@ -20,6 +20,7 @@ import { RamFilter } from '../../src/scheduler/filters/ram-filter.js'
 import { SameHostFilter } from '../../src/scheduler/filters/same-host-filter.js'
 import { ServerGroupAffinityFilter } from '../../src/scheduler/filters/server-group-affinity-filter.js'
 import { ServerGroupAntiAffinityFilter } from '../../src/scheduler/filters/server-group-anti-affinity-filter.js'
+import { SimpleCIDRAffinityFilter } from '../../src/scheduler/filters/simple-cidr-affinity-filter.js'
 import { type HostSpec, makeHost, makeRequest, NOW, type RequestOverrides } from './helpers.js'
 
 type Expect = 'pass' | 'skip' | RegExp
@@ -287,6 +288,134 @@ table(DifferentHostFilter, [
     expect: 'skip',
   },
 ])
+
+const near = (hints: Record<string, unknown>): RequestOverrides => ({ hints })
+
+table(SimpleCIDRAffinityFilter, [
+  { name: 'no hint', expect: 'skip' },
+  { name: 'an empty hint (falsy in Nova)', req: near({ build_near_host_ip: '' }), expect: 'skip' },
+  { name: 'an empty list', req: near({ build_near_host_ip: [] }), expect: 'skip' },
+  { name: 'a cidr alone', req: near({ cidr: '/8' }), expect: 'skip' },
+  {
+    name: 'the default /24: same network',
+    host: { hostIp: '192.0.2.200' },
+    req: near({ build_near_host_ip: '192.0.2.7' }),
+    expect: 'pass',
+  },
+  {
+    name: 'the default /24: the next network',
+    host: { hostIp: '192.0.3.1' },
+    req: near({ build_near_host_ip: '192.0.2.7' }),
+    expect: /^host_ip 192\.0\.3\.1 not in 192\.0\.2\.7\/24$/,
+  },
+  {
+    name: 'hints as one-element lists (as the request spec keeps them)',
+    host: { hostIp: '192.0.2.200' },
+    req: near({ build_near_host_ip: ['192.0.2.7'], cidr: ['/30'] }),
+    expect: /^host_ip 192\.0\.2\.200 not in 192\.0\.2\.7\/30$/,
+  },
+  {
+    name: 'a wider cidr',
+    host: { hostIp: '192.0.3.1' },
+    req: near({ build_near_host_ip: '192.0.2.7', cidr: '/16' }),
+    expect: 'pass',
+  },
+  {
+    name: '/32: only that address',
+    host: { hostIp: '192.0.2.7' },
+    req: near({ build_near_host_ip: '192.0.2.7', cidr: '/32' }),
+    expect: 'pass',
+  },
+  {
+    name: '/0: every IPv4 address',
+    host: { hostIp: '203.0.113.9' },
+    req: near({ build_near_host_ip: '10.0.0.1', cidr: '/0' }),
+    expect: 'pass',
+  },
+  {
+    name: 'a netmask instead of a length (netaddr reads both)',
+    host: { hostIp: '10.1.200.3' },
+    req: near({ build_near_host_ip: '10.1.2.3', cidr: '/255.255.0.0' }),
+    expect: 'pass',
+  },
+  {
+    name: 'a hostmask',
+    host: { hostIp: '10.2.2.3' },
+    req: near({ build_near_host_ip: '10.1.2.3', cidr: '/0.0.255.255' }),
+    expect: /^host_ip 10\.2\.2\.3 not in 10\.1\.2\.3\/16$/,
+  },
+  {
+    name: 'IPv6 /64: same network',
+    host: { hostIp: '2001:db8:0:1::99' },
+    req: near({ build_near_host_ip: '2001:db8:0:1:abcd::1', cidr: '/64' }),
+    expect: 'pass',
+  },
+  {
+    name: 'IPv6 /64: another network',
+    host: { hostIp: '2001:db8:0:2::99' },
+    req: near({ build_near_host_ip: '2001:db8:0:1::1', cidr: '/64' }),
+    expect: /^host_ip 2001:db8:0:2::99 not in 2001:db8:0:1::1\/64$/,
+  },
+  {
+    name: 'IPv6 with the default /24',
+    host: { hostIp: '2001:dff::1' },
+    req: near({ build_near_host_ip: '2001:db8::1' }),
+    expect: 'pass',
+  },
+  {
+    name: 'an IPv6 host is never near an IPv4 address',
+    host: { hostIp: '::ffff:192.0.2.9' },
+    req: near({ build_near_host_ip: '192.0.2.7' }),
+    expect: /not in 192\.0\.2\.7\/24$/,
+  },
+  {
+    name: 'a host that reports no host_ip',
+    req: near({ build_near_host_ip: '192.0.2.7' }),
+    expect: /^1 with no valid host_ip$/,
+  },
+  {
+    name: 'a prefix too long for IPv4: no host (Nova raises)',
+    host: { hostIp: '192.0.2.7' },
+    req: near({ build_near_host_ip: '192.0.2.7', cidr: '/33' }),
+    expect: /^build_near_host_ip 192\.0\.2\.7 with cidr \/33 is not a valid IP network$/,
+  },
+  {
+    name: 'a mask that is neither netmask nor hostmask',
+    host: { hostIp: '192.0.2.7' },
+    req: near({ build_near_host_ip: '192.0.2.7', cidr: '/255.0.255.0' }),
+    expect: /is not a valid IP network$/,
+  },
+  {
+    name: 'not an address',
+    host: { hostIp: '192.0.2.7' },
+    req: near({ build_near_host_ip: 'near.example.com' }),
+    expect: /^build_near_host_ip near\.example\.com with cidr \/24 is not a valid IP network$/,
+  },
+  {
+    name: 'not a string',
+    host: { hostIp: '192.0.2.7' },
+    req: near({ build_near_host_ip: 42 }),
+    expect: /^build_near_host_ip 42 with cidr \/24 is not a valid IP network$/,
+  },
+])
+
+describe('SimpleCIDRAffinityFilter over many hosts', () => {
+  it('names the addresses outside the network and counts the hosts without one', () => {
+    const hosts = [
+      makeHost({ hostIp: '198.51.100.1' }),
+      makeHost({ hostIp: '192.0.2.50' }),
+      makeHost({ hostIp: 'garbage' }),
+      makeHost(),
+      makeHost({ hostIp: '198.51.100.2' }),
+    ]
+    const check = SimpleCIDRAffinityFilter.check(makeRequest(near({ build_near_host_ip: '192.0.2.1' })))!
+    const rejected = hosts.filter((h) => !check.passes(h))
+    expect(rejected).toHaveLength(4)
+    expect(check.why(rejected)).toBe(
+      'host_ip 198.51.100.1, 198.51.100.2 not in 192.0.2.1/24, 2 with no valid host_ip',
+    )
+  })
+})
 
 table(NumInstancesFilter, [
   { name: '49 of 50', host: { numInstances: 49 }, expect: 'pass' },

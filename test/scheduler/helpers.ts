@@ -29,6 +29,8 @@ export interface HostSpec {
   readonly hypervisorType?: string
   readonly hypervisorVersion?: number
   readonly cpuInfo?: unknown
+  /** The compute's `[DEFAULT] my_ip` (compute_nodes.host_ip); none by default. */
+  readonly hostIp?: string | null
   readonly stats?: Record<string, string>
   readonly supportedInstances?: string[][]
   readonly aggregates?: Omit<AggregateInfo, 'id'>[]
@@ -58,6 +60,7 @@ export function makeHost(spec: HostSpec = {}): HostState {
   h.hypervisor_type = spec.hypervisorType ?? 'fake'
   h.hypervisor_version = spec.hypervisorVersion ?? 1000
   h.hypervisor_hostname = name
+  h.host_ip = spec.hostIp ?? null
   h.cpu_info = JSON.stringify(spec.cpuInfo ?? { arch: 'x86_64', vendor: 'Intel', features: ['avx2', 'vmx'] })
   h.stats = spec.stats ?? {}
   h.supported_instances = spec.supportedInstances

@@ -231,6 +231,27 @@ describe('SchedulerManager on a cell database', () => {
     expect(nodes.reduce((sum, x) => sum + x.memory_mb_allocated, 0)).toBe(1024)
   })
 
+  it('answers a redelivery on a host its own claim filled, and never gives back a claim it did not make', async () => {
+    // One host, 3584 MB free: the first instance's 3000 MB claim leaves no room for anything.
+    seeded = await seedCell(1, { vcpus: 8, memory_mb: 4096, local_gb: 100 })
+    const s = scheduler(seeded.cell)
+    const sp = spec({ memory_mb: 3000 })
+    const once = (uuids: string[]) =>
+      s.select_destinations(adminContext(), {
+        spec_obj: sp,
+        instance_uuids: uuids,
+        return_objects: true,
+        return_alternates: true,
+      })
+    await once([sp.instance_uuid])
+    // Delivered again, with a second instance that cannot fit: the first keeps its host...
+    expect((await once([sp.instance_uuid]))[0]![0]!.service_host).toBe('host1')
+    await expect(once([sp.instance_uuid, `${sp.instance_uuid}-b`])).rejects.toThrow(/No valid host/)
+    // ...and the failed request did not release the claim an earlier delivery made.
+    const [node] = await seeded.cell.listComputeNodes()
+    expect(node!.memory_mb_allocated).toBe(3000)
+  })
+
   it('counts instances and I/O-heavy operations per host from the claims', async () => {
     seeded = await seedCell(2, { vcpus: 8, memory_mb: 8192, local_gb: 100 })
     const s = scheduler(seeded.cell, {
@@ -301,6 +322,23 @@ describe('SchedulerManager on a cell database', () => {
     for (let i = 0; i < 30; i++) picked.add(await hostOf(subset, { memory_mb: 10 }))
     expect(picked.has('host4')).toBe(false)
     expect(picked.size).toBeGreaterThan(1)
+  })
+
+  it('considers only the hosts of requested_destination.cell (hint target_cell)', async () => {
+    seeded = await seedCell(2, { vcpus: 4, memory_mb: 4096, local_gb: 100 })
+    const s = scheduler(seeded.cell) // its hosts are in cell-1
+    const [[chosen]] = (await place(s, {
+      requested_destination: { cell: { uuid: 'cell-1', name: 'cell1' } },
+    })) as [Selection[]]
+    expect(chosen).toMatchObject({ service_host: 'host1', cell_uuid: 'cell-1' })
+    await expect(
+      place(s, { requested_destination: { cell: { uuid: 'cell-2', name: 'cell2' } } }),
+    ).rejects.toThrow(
+      'No valid host was found. There are not enough hosts available. requested_destination removed 2 of 2 hosts: requested cell cell2 (cell-2).',
+    )
+    await expect(
+      place(s, { requested_destination: { cell: { uuid: 'cell-3', name: null } } }),
+    ).rejects.toThrow(/requested_destination removed 2 of 2 hosts: requested cell cell-3\.$/)
   })
 
   it('says which filter removed how many hosts, and why', async () => {

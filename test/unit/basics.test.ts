@@ -35,6 +35,14 @@ describe('config', () => {
     expect(c.database.connection).toBe('sqlite:////srv/nova/x.db')
   })
 
+  it('keeps queues transient by default, as Nova, and re-drives lost work after a minute', () => {
+    const c = loadConfig()
+    expect(c.oslo_messaging_rabbit.amqp_durable_queues).toBe(false)
+    expect(c.conductor).toEqual({ redrive_threshold: 60, redrive_interval: 30 })
+    const durable = loadConfig([conf('[oslo_messaging_rabbit]\namqp_durable_queues = True\n')])
+    expect(durable.oslo_messaging_rabbit.amqp_durable_queues).toBe(true)
+  })
+
   it('corrects service_down_time <= report_interval as Nova does', () => {
     const c = loadConfig([conf('[DEFAULT]\nreport_interval = 10\nservice_down_time = 5\n')])
     expect(c.service_down_time).toBe(25)

@@ -23,7 +23,7 @@ export function serverSummary(i: Instance, baseUrl: string) {
 }
 
 /** Nova's `hostId`: an opaque per-project id of the host, so users can tell co-located servers. */
-function hostId(projectId: string | null, host: string | null): string {
+export function hostId(projectId: string | null, host: string | null): string {
   if (!host) return ''
   return createHash('sha224')
     .update(`${projectId ?? ''}${host}`)

@@ -26,6 +26,9 @@ function isDuplicate(err: unknown): boolean {
   )
 }
 
+/** A conductor took a build request first: the transaction undoing a create rolls back. */
+class BuildRequestTaken extends Error {}
+
 /** cell0 always has this uuid: the cell of instances that never got a host. */
 export const CELL0_UUID = '00000000-0000-0000-0000-000000000000'
 
@@ -371,6 +374,92 @@ export class ApiStore {
       .where('instance_uuid', 'in', instanceUuids)
       .execute()
     return new Set(rows.map((r) => r.instance_uuid))
+  }
+
+  /**
+   * Undo a create whose request never reached a conductor: its build requests, request specs,
+   * instance mappings and group memberships go, in one transaction. False (and nothing undone)
+   * when a conductor already took one of the build requests: the request did arrive after all.
+   */
+  async withdrawBuildRequests(instanceUuids: readonly string[]): Promise<boolean> {
+    if (instanceUuids.length === 0) return true
+    try {
+      await this.k.transaction().execute(async (tx) => {
+        const res = await tx
+          .deleteFrom('build_requests')
+          .where('instance_uuid', 'in', instanceUuids)
+          .executeTakeFirst()
+        if (Number(res.numDeletedRows) !== instanceUuids.length) throw new BuildRequestTaken()
+        await tx.deleteFrom('request_specs').where('instance_uuid', 'in', instanceUuids).execute()
+        await tx.deleteFrom('instance_mappings').where('instance_uuid', 'in', instanceUuids).execute()
+        await tx.deleteFrom('instance_group_member').where('instance_uuid', 'in', instanceUuids).execute()
+      })
+      return true
+    } catch (err) {
+      if (err instanceof BuildRequestTaken) return false
+      throw err
+    }
+  }
+
+  /**
+   * The user deleted a server no conductor took yet: delete its build request and mark its
+   * mapping queued for delete together, so a conductor that finds the build request gone can
+   * tell this delete (queued) from a twin delivery of its own request that took it (not queued).
+   * False when a conductor took it first.
+   */
+  async cancelBuildRequest(instanceUuid: string): Promise<boolean> {
+    return this.k.transaction().execute(async (tx) => {
+      const res = await tx
+        .deleteFrom('build_requests')
+        .where('instance_uuid', '=', instanceUuid)
+        .executeTakeFirst()
+      if (Number(res.numDeletedRows) === 0) return false
+      await tx
+        .updateTable('instance_mappings')
+        .set({ queued_for_delete: true, updated_at: dbNow() })
+        .where('instance_uuid', '=', instanceUuid)
+        .execute()
+      await tx.deleteFrom('instance_group_member').where('instance_uuid', '=', instanceUuid).execute()
+      return true
+    })
+  }
+
+  /**
+   * Build requests no conductor has taken, unchanged since `before` (stored-format time), oldest
+   * first, each with its request spec: what the conductor's re-drive sends again.
+   */
+  async listStalledBuildRequests(
+    before: string,
+    limit: number,
+  ): Promise<{ instance: BuildRequestInstance; spec: RequestSpec }[]> {
+    const rows = await this.k
+      .selectFrom('build_requests')
+      .innerJoin('request_specs', 'request_specs.instance_uuid', 'build_requests.instance_uuid')
+      .select(['build_requests.instance', 'request_specs.spec'])
+      .where((eb) =>
+        eb(eb.fn.coalesce('build_requests.updated_at', 'build_requests.created_at'), '<', before),
+      )
+      .orderBy('build_requests.id')
+      .limit(limit)
+      .execute()
+    return rows.map((r) => ({
+      instance: JSON.parse(r.instance) as BuildRequestInstance,
+      spec: JSON.parse(r.spec) as RequestSpec,
+    }))
+  }
+
+  /**
+   * Mark a stalled build request as re-driven now; false if it changed since `before` or is gone.
+   * Of several conductors re-driving at once, one wins each build request.
+   */
+  async touchStalledBuildRequest(instanceUuid: string, before: string): Promise<boolean> {
+    const res = await this.k
+      .updateTable('build_requests')
+      .set({ updated_at: dbNow() })
+      .where('instance_uuid', '=', instanceUuid)
+      .where((eb) => eb(eb.fn.coalesce('updated_at', 'created_at'), '<', before))
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
   }
 
   /** Delete a build request; false if it was already gone (the conductor took it, or a delete won). */

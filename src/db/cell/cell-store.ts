@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { type Insertable, type Selectable, sql, type Transaction } from 'kysely'
+import {
+  type ExpressionBuilder,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  sql,
+  type Transaction,
+} from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
 import type {
   BuildRequestInstance,
@@ -10,14 +17,13 @@ import type {
 } from '../../objects/instance.js'
 import { VmState } from '../../objects/states.js'
 import {
-  ComputeHostNotFound,
   InstanceNotFound,
   UnexpectedDeletingTaskStateError,
   UnexpectedTaskStateError,
-  UnexpectedVmStateError,
 } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
+import { InstanceActionStore } from './instance-action-store.js'
 import type { CellSchema, ComputeNodesTable, InstancesTable, ServicesTable } from './schema.js'
 
 export type ServiceRecord = Omit<Selectable<ServicesTable>, 'disabled' | 'forced_down'> & {
@@ -59,15 +65,43 @@ export type NewInstance = BuildRequestInstance & {
   readonly node: string | null
 }
 
+export interface NewFault {
+  readonly code: number
+  readonly message: string
+  readonly details?: string | null
+  readonly host?: string | null
+}
+
 export interface ResourceRequest {
   readonly vcpus: number
   readonly memory_mb: number
   readonly disk_gb: number
 }
 
+/** The state of instances whose work the conductor's re-drive looks for. */
+export interface StalledState {
+  readonly taskState: string
+  readonly vmState?: string
+}
+
+/** Live, in `state`, and unchanged since `before`. */
+function stalledIn(eb: ExpressionBuilder<CellSchema, 'instances'>, state: StalledState, before: string) {
+  return eb.and([
+    eb('deleted', '=', 0),
+    eb('task_state', '=', state.taskState),
+    eb('updated_at', '<', before),
+    ...(state.vmState ? [eb('vm_state', '=', state.vmState)] : []),
+  ])
+}
+
 /** Reads and writes of one cell's database. Only conductor, scheduler and api hold one. */
 export class CellStore {
-  constructor(readonly db: Db<CellSchema>) {}
+  /** What happened to each instance, at whose request (`os-instance-actions`). */
+  readonly actions: InstanceActionStore
+
+  constructor(readonly db: Db<CellSchema>) {
+    this.actions = new InstanceActionStore(db)
+  }
 
   private get k() {
     return this.db.kysely
@@ -75,8 +109,12 @@ export class CellStore {
 
   // --- instances
 
-  /** Insert a new instance; `created` is false when it already existed (a duplicate request). */
-  async createInstance(n: NewInstance): Promise<{ instance: Instance; created: boolean }> {
+  /**
+   * Insert a new instance; `created` is false when it already existed (a duplicate request). A
+   * fault given is written in the same transaction, so an instance born in ERROR is never seen
+   * without the fault that says why.
+   */
+  async createInstance(n: NewInstance, fault?: NewFault): Promise<{ instance: Instance; created: boolean }> {
     const { flavor, metadata, ...rest } = n
     const values = {
       ...rest,
@@ -91,11 +129,18 @@ export class CellStore {
       launched_on: n.host,
       progress: 0,
       locked: false,
-      updated_at: n.created_at,
+      // Now, not the request's created_at: the conductor's re-drive measures a stall from here.
+      updated_at: dbNow(),
     }
     let id: number
     try {
-      id = await this.insertReturningId(values)
+      id = fault
+        ? await this.k.transaction().execute(async (tx) => {
+            const inserted = await this.insertReturningId(tx, values)
+            await insertFault(tx, n.uuid, fault)
+            return inserted
+          })
+        : await this.insertReturningId(this.k, values)
     } catch (err) {
       // Already there (a redelivered build message): return it as it is.
       const existing = await this.findInstance(n.uuid, true)
@@ -108,16 +153,15 @@ export class CellStore {
     }
   }
 
-  private async insertReturningId(values: Insertable<InstancesTable>): Promise<number> {
+  private async insertReturningId(
+    db: Kysely<CellSchema> | Transaction<CellSchema>,
+    values: Insertable<InstancesTable>,
+  ): Promise<number> {
     if (this.db.dialect === 'postgres') {
-      const row = await this.k
-        .insertInto('instances')
-        .values(values)
-        .returning('id')
-        .executeTakeFirstOrThrow()
+      const row = await db.insertInto('instances').values(values).returning('id').executeTakeFirstOrThrow()
       return row.id
     }
-    const res = await this.k.insertInto('instances').values(values).executeTakeFirstOrThrow()
+    const res = await db.insertInto('instances').values(values).executeTakeFirstOrThrow()
     return Number(res.insertId)
   }
 
@@ -210,6 +254,36 @@ export class CellStore {
     }
   }
 
+  /**
+   * Live instances in `state` unchanged since `before` (stored-format time), oldest first: work
+   * whose message may have been lost, for the conductor's re-drive.
+   */
+  async listStalledInstances(state: StalledState, before: string, limit: number): Promise<Instance[]> {
+    const rows = await this.k
+      .selectFrom('instances')
+      .selectAll()
+      .where((eb) => stalledIn(eb, state, before))
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+    return this.withFaults(rows)
+  }
+
+  /**
+   * Mark a stalled instance as re-driven now; false if it changed since `before` or left `state`.
+   * Of several conductors re-driving at once, one wins each instance.
+   */
+  async touchStalledInstance(uuid: string, state: StalledState, before: string): Promise<boolean> {
+    const res = await this.k
+      .updateTable('instances')
+      .set({ updated_at: dbNow() })
+      .where('uuid', '=', uuid)
+      .where((eb) => stalledIn(eb, state, before))
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
+  }
+
   /** Soft-delete the row (Nova sets `deleted = id`), so it no longer shows but stays for audit. */
   async destroyInstance(uuid: string): Promise<boolean> {
     const now = dbNow()
@@ -230,46 +304,8 @@ export class CellStore {
     return Number(res.numUpdatedRows) > 0
   }
 
-  async addFault(
-    uuid: string,
-    fault: { code: number; message: string; details?: string | null; host?: string | null },
-  ) {
-    await this.k
-      .insertInto('instance_faults')
-      .values({
-        instance_uuid: uuid,
-        code: fault.code,
-        message: fault.message.slice(0, 255),
-        details: fault.details ?? null,
-        host: fault.host ?? null,
-        created_at: dbNow(),
-        updated_at: null,
-        deleted_at: null,
-      })
-      .execute()
-  }
-
-  /** Start an instance action (what `os-instance-actions` lists) for a request. */
-  async actionStart(a: {
-    action: string
-    instance_uuid: string
-    request_id: string
-    user_id: string | null
-    project_id: string | null
-  }): Promise<void> {
-    const now = dbNow()
-    await this.k
-      .insertInto('instance_actions')
-      .values({
-        ...a,
-        start_time: now,
-        finish_time: null,
-        message: null,
-        created_at: now,
-        updated_at: null,
-        deleted_at: null,
-      })
-      .execute()
+  async addFault(uuid: string, fault: NewFault): Promise<void> {
+    await insertFault(this.k, uuid, fault)
   }
 
   // --- services
@@ -609,6 +645,26 @@ const nullInstanceColumns = {
 
 function toService(row: Selectable<ServicesTable>): ServiceRecord {
   return { ...row, disabled: Boolean(row.disabled), forced_down: Boolean(row.forced_down) }
+}
+
+async function insertFault(
+  db: Kysely<CellSchema> | Transaction<CellSchema>,
+  uuid: string,
+  fault: NewFault,
+): Promise<void> {
+  await db
+    .insertInto('instance_faults')
+    .values({
+      instance_uuid: uuid,
+      code: fault.code,
+      message: fault.message.slice(0, 255),
+      details: fault.details ?? null,
+      host: fault.host ?? null,
+      created_at: dbNow(),
+      updated_at: null,
+      deleted_at: null,
+    })
+    .execute()
 }
 
 function toInstance(r: Selectable<InstancesTable>, fault: InstanceFault | null): Instance {

@@ -15,6 +15,7 @@ import {
   fanoutExchange,
   type Message,
   type MessageHandler,
+  type ReplyEvents,
   routingKey,
   type SendOptions,
   type Subscription,
@@ -40,6 +41,11 @@ export interface AmqpTransportOptions {
   readonly connectTimeoutMs?: number
   /** AMQP heartbeat interval, seconds (oslo: heartbeat_timeout_threshold 60 / rate 2). */
   readonly heartbeatS?: number
+  /**
+   * `[oslo_messaging_rabbit] amqp_durable_queues`: the control exchange and the topic queues are
+   * durable and requests to them persistent, so what is queued survives a broker restart.
+   */
+  readonly durableQueues?: boolean
 }
 
 export interface BrokerHost {
@@ -176,6 +182,34 @@ function isPermanent(err: unknown): boolean {
   return typeof code === 'number' && PERMANENT_CODES.has(code)
 }
 
+function hasCode(err: unknown, code: number): boolean {
+  return (err as { code?: unknown } | null)?.code === code
+}
+
+/**
+ * RabbitMQ refused to declare a queue or exchange because it exists with other arguments
+ * (PRECONDITION_FAILED), most often services disagreeing on `amqp_durable_queues`.
+ */
+export class InequivalentDeclaration extends Error {
+  /** Kept from the broker's refusal, so it stays a permanent (not retried) failure. */
+  readonly code = 406
+}
+
+/** The broker's refusal, worded so an operator knows which option to align and what to delete. */
+function explainRefusedDeclaration(err: unknown, durableQueues: boolean): unknown {
+  if (!hasCode(err, 406)) return err
+  const refusal = errorText(err)
+  const hint = /inequivalent arg 'durable'/.test(refusal)
+    ? `This service has [oslo_messaging_rabbit] amqp_durable_queues = ${durableQueues ? 'True' : 'False'}, ` +
+      'but the queue or exchange was declared with the other value. Every service on this broker ' +
+      'must use the same value: align the option, or delete the old queues and the control exchange ' +
+      '(e.g. rabbitmqctl delete_queue <name>) so that they are declared again.'
+    : 'The queue or exchange exists with other arguments; delete it so that it is declared again.'
+  return new InequivalentDeclaration(
+    `RabbitMQ refused a declaration (PRECONDITION_FAILED): ${refusal}. ${hint}`,
+  )
+}
+
 /** One established connection: everything here dies with it and is rebuilt by `setup`. */
 interface Live {
   readonly model: ChannelModel
@@ -221,6 +255,7 @@ export class AmqpTransport implements Transport {
   private readonly prefetch: number
   private readonly confirmTimeoutMs: number
   private readonly connectTimeoutMs: number
+  private readonly durableQueues: boolean
   /** Mutable: amqplib re-reads it on every attempt, so rotating hosts is rewriting it. */
   private readonly connectOpts: Options.Connect
   private hostIndex = 0
@@ -233,6 +268,9 @@ export class AmqpTransport implements Transport {
   private replyReady: Promise<string> | undefined
   private readonly replyAttached = new WeakMap<Live, Promise<void>>()
   private readonly replyHandlers = new Set<(message: Message) => void>()
+  private readonly replyEvents = new Set<ReplyEvents>()
+  /** Set once the reply queue was declared: a later connection that finds it gone lost its replies. */
+  private replyDeclared = false
   private closed = false
   private lost = false
   private everConnected = false
@@ -247,6 +285,7 @@ export class AmqpTransport implements Transport {
     this.prefetch = options.prefetch ?? 64
     this.confirmTimeoutMs = options.confirmTimeoutMs ?? 15_000
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000
+    this.durableQueues = options.durableQueues ?? false
     this.connectOpts = connectOptions(this.url, this.url.hosts[0]!, options.heartbeatS ?? 30)
   }
 
@@ -269,7 +308,12 @@ export class AmqpTransport implements Transport {
       return
     }
     // Mandatory, so a request nobody can receive is logged (the broker returns it) rather than vanishing.
-    await this.publish(this.controlExchange, routingKey(target), body, { ...props, mandatory: true })
+    // Persistent on durable queues: a durable queue keeps only persistent messages across a restart.
+    await this.publish(this.controlExchange, routingKey(target), body, {
+      ...props,
+      deliveryMode: this.durableQueues ? 2 : 1,
+      mandatory: true,
+    })
   }
 
   async reply(replyQueue: string, message: Message): Promise<void> {
@@ -300,8 +344,9 @@ export class AmqpTransport implements Transport {
     return { close: () => this.unlisten(listener) }
   }
 
-  async replyQueue(handler: (message: Message) => void): Promise<string> {
+  async replyQueue(handler: (message: Message) => void, events?: ReplyEvents): Promise<string> {
     this.replyHandlers.add(handler)
+    if (events) this.replyEvents.add(events)
     this.replyReady ??= this.declareReplyQueue().catch((err: unknown) => {
       this.replyReady = undefined
       throw err
@@ -312,11 +357,7 @@ export class AmqpTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const w of this.waiters) {
-      clearTimeout(w.timer)
-      w.reject(new MessagingUnavailable('The message transport is closed'))
-    }
-    this.waiters.clear()
+    this.failWaiters(new MessagingUnavailable('The message transport is closed'))
     const live = this.live
     if (live && !live.dead) {
       // Best effort, bounded: drop what only this process uses. Unacked requests return to their queues
@@ -443,8 +484,19 @@ export class AmqpTransport implements Transport {
     } catch (err) {
       if (!live.dead && !this.closed)
         this.log.error({ err }, 'could not set up the broker layout; will retry')
+      // The broker refused the layout itself: those waiting for the connection get that reason
+      // now rather than "unreachable" at their deadline.
+      if (isPermanent(err)) this.failWaiters(err as Error)
       throw err
     }
+  }
+
+  private failWaiters(err: Error): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer)
+      w.reject(err)
+    }
+    this.waiters.clear()
   }
 
   private async build(live: Live): Promise<void> {
@@ -461,7 +513,7 @@ export class AmqpTransport implements Transport {
     })
     await consume.prefetch(this.prefetch)
     await this.declare(live, (ch) =>
-      ch.assertExchange(this.controlExchange, 'topic', { durable: false, autoDelete: false }),
+      ch.assertExchange(this.controlExchange, 'topic', { durable: this.durableQueues, autoDelete: false }),
     )
     if (this.replyName) await this.attachReply(live)
     for (const listener of this.listeners) {
@@ -548,6 +600,10 @@ export class AmqpTransport implements Transport {
     guardChannel(ch, this.log, 'declare')
     try {
       return await fn(ch)
+    } catch (err) {
+      const explained = explainRefusedDeclaration(err, this.durableQueues)
+      if (explained instanceof InequivalentDeclaration) this.log.error(explained.message)
+      throw explained
     } finally {
       // Not awaited: a close on a connection that is dying may never be answered.
       ch.close().catch(noop)
@@ -563,6 +619,7 @@ export class AmqpTransport implements Transport {
       guardChannel(ch, this.log, 'publish')
       ch.on('return', (msg: AmqpMessage) => {
         const { exchange, routingKey: key } = msg.fields
+        if (exchange) this.onRequestReturned(msg.content, key)
         this.log.warn(
           { exchange: exchange || '(default)', routingKey: key },
           exchange ? 'no queue bound for routing key; message dropped' : 'reply queue is gone; reply dropped',
@@ -675,7 +732,7 @@ export class AmqpTransport implements Transport {
     const fanout = fanoutExchange(topic)
     await this.declare(live, async (ch) => {
       for (const q of queues) {
-        await ch.assertQueue(q, { durable: false, autoDelete: false })
+        await ch.assertQueue(q, { durable: this.durableQueues, autoDelete: false })
         await ch.bindQueue(q, this.controlExchange, q)
       }
       await ch.assertExchange(fanout, 'fanout', { durable: false, autoDelete: true })
@@ -773,6 +830,7 @@ export class AmqpTransport implements Transport {
     if (existing) return existing
     const name = this.replyName!
     const attaching = (async () => {
+      const lost = this.replyDeclared && !(await this.queueExists(live, name))
       await this.declare(live, (ch) =>
         ch.assertQueue(name, {
           durable: false,
@@ -783,12 +841,55 @@ export class AmqpTransport implements Transport {
       // Acknowledged (right after dispatch) rather than noAck: a reply the broker pushed into a socket that
       // then died is redelivered instead of lost.
       await live.consume.consume(name, (msg) => this.onReply(live, msg), { noAck: false })
+      this.replyDeclared = true
+      if (lost) this.onReplyQueueLost(name)
     })()
     this.replyAttached.set(live, attaching)
     attaching.catch(() => {
       if (this.replyAttached.get(live) === attaching) this.replyAttached.delete(live)
     })
     return attaching
+  }
+
+  private async queueExists(live: Live, name: string): Promise<boolean> {
+    try {
+      await this.declare(live, (ch) => ch.checkQueue(name))
+      return true
+    } catch (err) {
+      if (hasCode(err, 404)) return false
+      throw err
+    }
+  }
+
+  /**
+   * The broker lost the reply queue (it restarted): replies sent to it before it was declared
+   * again are gone, and so may be the requests that would have caused them.
+   */
+  private onReplyQueueLost(name: string): void {
+    this.log.warn({ queue: name }, 'the broker lost the reply queue (restarted?); replies in flight are lost')
+    this.notifyReplyEvents((events) => events.onLost?.())
+  }
+
+  /** A request the broker could not route: if it is a call, its caller need not wait for a reply. */
+  private onRequestReturned(body: Buffer, routingKey: string): void {
+    let request: Message
+    try {
+      request = unwrapEnvelope(body.toString('utf8'))
+    } catch {
+      return
+    }
+    if (typeof request._msg_id !== 'string') return
+    this.notifyReplyEvents((events) => events.onUndeliverable?.(request, routingKey))
+  }
+
+  private notifyReplyEvents(notify: (events: ReplyEvents) => void): void {
+    for (const events of this.replyEvents) {
+      try {
+        notify(events)
+      } catch (err) {
+        this.log.error({ err }, 'reply event handler failed')
+      }
+    }
   }
 
   private onReply(live: Live, msg: ConsumeMessage | null): void {

@@ -16,6 +16,7 @@ import { RamFilter } from './ram-filter.js'
 import { SameHostFilter } from './same-host-filter.js'
 import { ServerGroupAffinityFilter } from './server-group-affinity-filter.js'
 import { ServerGroupAntiAffinityFilter } from './server-group-anti-affinity-filter.js'
+import { SimpleCIDRAffinityFilter } from './simple-cidr-affinity-filter.js'
 
 /**
  * What Placement does for Nova before any filter runs, so always on and first: the requested
@@ -39,6 +40,7 @@ export const FILTERS: ReadonlyMap<string, HostFilter> = new Map(
     ServerGroupAffinityFilter,
     SameHostFilter,
     DifferentHostFilter,
+    SimpleCIDRAffinityFilter,
     AggregateInstanceExtraSpecsFilter,
     AggregateMultiTenancyIsolation,
     AggregateImagePropertiesIsolation,

@@ -1,5 +1,7 @@
+import type { Logger } from '../../shared/logger.js'
 import { aggregateValues } from '../filters/aggregates.js'
 import type { FilterOptions, FilterRequest } from '../filters/filter.js'
+import { someOf } from '../filters/filter.js'
 import type { HostState } from '../host-state.js'
 
 /**
@@ -53,12 +55,52 @@ export function normalize(values: ArrayLike<number>, minval?: number, maxval?: n
   return out
 }
 
-/** Nova's `get_weight_multiplier`: the smallest aggregate override, else the option's value. */
-export function multiplierFor(host: HostState, option: string, configured: number): number {
+/** Python's float literal: digits with single `_` between them, a fraction, an exponent. */
+const DIGITS = '\\d(?:_?\\d)*'
+const PYTHON_DECIMAL = new RegExp(
+  `^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`,
+)
+
+/**
+ * An aggregate metadata value as a multiplier, read as Python's `float()` reads it (surrounding
+ * blanks, `_` between digits, exponents); undefined when it is not a number. Unlike Python,
+ * `inf` and `nan` are refused too: either would turn every weight into NaN.
+ */
+export function parseMultiplier(text: string): number | undefined {
+  const s = text.trim()
+  if (!PYTHON_DECIMAL.test(s)) return undefined
+  const v = Number(s.replaceAll('_', ''))
+  return Number.isFinite(v) ? v : undefined
+}
+
+/**
+ * Nova's `get_weight_multiplier`: the smallest value the host's aggregates give the option's key,
+ * else the option's value. One value that is not a number voids them all (Nova's cast of the
+ * set fails as a whole): the option's value is used, and `onInvalid` hears the culprit.
+ */
+export function multiplierFor(
+  host: HostState,
+  option: string,
+  configured: number,
+  onInvalid?: (value: string) => void,
+): number {
   if (host.aggregates.length === 0) return configured
-  const values = [...aggregateValues(host, option)].map(Number)
-  if (values.length === 0 || values.some((v) => Number.isNaN(v))) return configured
-  return Math.min(...values)
+  let smallest = Number.POSITIVE_INFINITY
+  for (const text of aggregateValues(host, option)) {
+    const v = parseMultiplier(text)
+    if (v === undefined) {
+      onInvalid?.(text)
+      return configured
+    }
+    if (v < smallest) smallest = v
+  }
+  return smallest === Number.POSITIVE_INFINITY ? configured : smallest
+}
+
+/** Whether any of the hosts is in an aggregate that sets this multiplier. */
+function anyOverride(hosts: readonly HostState[], option: string): boolean {
+  for (const h of hosts) for (const a of h.aggregates) if (Object.hasOwn(a.metadata, option)) return true
+  return false
 }
 
 /** Raw scores, reused from one weighing to the next (weighing never awaits). */
@@ -66,29 +108,27 @@ let scratch = new Float64Array(1024)
 
 /**
  * The total weight of each host (same order as `hosts`): for each weigher, the raw scores
- * (clamped to minval/maxval), normalised, times the host's multiplier, summed.
+ * (clamped to minval/maxval), normalised over all the hosts, times each host's own multiplier
+ * (Nova's `get_weighed_objects`: an aggregate's multiplier scales its hosts' normalised score,
+ * it never changes the normalisation), summed. Aggregate multipliers that are not numbers are
+ * logged once per weigher and request, as Nova warns.
  */
 export function weighHosts(
   hosts: readonly HostState[],
   req: FilterRequest,
   weighers: readonly HostWeigher[],
+  log?: Pick<Logger, 'warn'>,
 ): Float64Array {
   const n = hosts.length
   const totals = new Float64Array(n)
   if (n <= 1) return totals
-  let anyAggregates = false
-  for (const h of hosts) {
-    if (h.aggregates.length > 0) {
-      anyAggregates = true
-      break
-    }
-  }
   if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2))
   const raw = scratch.subarray(0, n)
   for (const w of weighers) {
     const configured = w.multiplier(req.options)
+    const overridden = anyOverride(hosts, w.multiplierOption)
     // A zero multiplier that no aggregate overrides adds nothing.
-    if (configured === 0 && !anyAggregates) continue
+    if (configured === 0 && !overridden) continue
     if (!w.scores(hosts, req, raw)) continue
     // Clamp to minval/maxval and find the range in one pass; then add multiplier × normalised.
     const floor = w.minval ?? Number.NEGATIVE_INFINITY
@@ -107,17 +147,39 @@ export function weighHosts(
     if (lo === hi) continue // all normalise to 0
     const range = hi - lo
     const sign = w.negated ? -1 : 1
-    if (!anyAggregates) {
+    if (!overridden) {
       const m = (sign * configured) / range
       for (let i = 0; i < n; i++) totals[i]! += m * (raw[i]! - lo)
-    } else {
-      for (let i = 0; i < n; i++) {
-        const m = sign * multiplierFor(hosts[i]!, w.multiplierOption, configured)
-        totals[i]! += (m * (raw[i]! - lo)) / range
-      }
+      continue
     }
+    const invalid = new Map<string, string[]>()
+    const invalidOn = (host: string) => (value: string) => {
+      const hostsWithValue = invalid.get(value) ?? []
+      invalid.set(value, hostsWithValue)
+      hostsWithValue.push(host)
+    }
+    for (let i = 0; i < n; i++) {
+      const h = hosts[i]!
+      const m = sign * multiplierFor(h, w.multiplierOption, configured, log && invalidOn(h.host))
+      totals[i]! += (m * (raw[i]! - lo)) / range
+    }
+    if (log && invalid.size > 0) warnInvalid(log, w.multiplierOption, configured, invalid)
   }
   return totals
+}
+
+function warnInvalid(
+  log: Pick<Logger, 'warn'>,
+  option: string,
+  configured: number,
+  invalid: ReadonlyMap<string, readonly string[]>,
+): void {
+  for (const [value, hosts] of invalid) {
+    log.warn(
+      { option, value, hosts: someOf(hosts), configured },
+      `Could not decode '${option}' weight multiplier: aggregate metadata value '${value}' is not a number; using the configured ${configured}`,
+    )
+  }
 }
 
 /**

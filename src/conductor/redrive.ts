@@ -1,0 +1,157 @@
+import type { ComputeClient } from '../compute/rpcapi.js'
+import type { ApiStore } from '../db/api/api-store.js'
+import type { CellStore, StalledState } from '../db/cell/cell-store.js'
+import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
+import { TaskState, VmState } from '../objects/states.js'
+import { isMessagingFailure } from '../rpc/retry.js'
+import { isServiceUp } from '../servicegroup/servicegroup.js'
+import { makeContext, type RequestContext } from '../shared/context.js'
+import type { Logger } from '../shared/logger.js'
+import { dbNow } from '../shared/time.js'
+import type { ComputeTaskManager } from './manager.js'
+import type { ComputeTaskClient } from './rpcapi.js'
+
+export interface RedriveOptions {
+  /** `[conductor] redrive_threshold`: seconds a piece of work may stand still before it is re-driven. */
+  readonly thresholdS: number
+  /** `[DEFAULT] service_down_time`: a delete is re-driven only to a host that is up. */
+  readonly serviceDownTimeS: number
+  /** The most of each kind of work one pass re-drives; the next pass takes the rest. */
+  readonly batchSize?: number
+}
+
+const SCHEDULING: StalledState = { vmState: VmState.BUILDING, taskState: TaskState.SCHEDULING }
+const DELETING: StalledState = { taskState: TaskState.DELETING }
+
+/**
+ * Sends again the messages of work that stood still, because its message was lost (a broker
+ * restart with transient queues, a reply that never came): build requests no conductor took,
+ * builds their host never started, deletes their host never finished. Every message it sends is
+ * idempotent where it lands, so a re-drive of work that was only slow costs a duplicate, no more.
+ * Each item is first marked (its `updated_at` moved to now, compare-and-swap on the old value),
+ * so of several conductors one re-drives it, and not again before another threshold has passed.
+ */
+export class StalledWorkRedriver {
+  private readonly batchSize: number
+
+  constructor(
+    private readonly api: ApiStore,
+    private readonly cell: CellStore,
+    private readonly tasks: ComputeTaskManager,
+    private readonly computeTask: ComputeTaskClient,
+    private readonly compute: ComputeClient,
+    private readonly options: RedriveOptions,
+    private readonly log: Logger,
+  ) {
+    this.batchSize = options.batchSize ?? 100
+  }
+
+  /** One pass over the three kinds of work. Stops early while the message bus is unreachable. */
+  async run(): Promise<void> {
+    const before = dbNow(new Date(Date.now() - this.options.thresholdS * 1000))
+    try {
+      await this.redriveBuildRequests(before)
+      await this.redriveBuilds(before)
+      await this.redriveDeletes(before)
+    } catch (err) {
+      if (!isMessagingFailure(err)) throw err
+      this.log.warn({ err: (err as Error).message }, 're-drive paused: the message bus is unreachable')
+    }
+  }
+
+  /** Build requests no conductor took: schedule_and_build_instances again, one message per create. */
+  private async redriveBuildRequests(before: string): Promise<void> {
+    const stalled = await this.api.listStalledBuildRequests(before, this.batchSize)
+    for (const create of groupByReservation(stalled)) {
+      const mine: typeof create = []
+      for (const item of create) {
+        if (await this.api.touchStalledBuildRequest(item.instance.uuid, before)) mine.push(item)
+      }
+      const first = mine[0]?.instance
+      if (!first) continue
+      // The API's request id is not kept with the build request: the re-drive is a request of its own.
+      const ctx = makeContext({ userId: first.user_id, projectId: first.project_id })
+      for (const { instance } of mine) {
+        this.log.warn(
+          { instance_uuid: instance.uuid, request_id: ctx.requestId },
+          'build request not taken by any conductor; sending schedule_and_build_instances again',
+        )
+      }
+      await this.computeTask.scheduleAndBuildInstances(ctx, {
+        build_requests: mine.map((m) => m.instance),
+        request_specs: mine.map((m) => m.spec),
+      })
+    }
+  }
+
+  /** Instances placed on a host that never started building them: build_and_run_instance again. */
+  private async redriveBuilds(before: string): Promise<void> {
+    for (const instance of await this.cell.listStalledInstances(SCHEDULING, before, this.batchSize)) {
+      // No host: a reschedule in flight, which the conductor's build_instances owns.
+      if (!instance.host || !instance.node) continue
+      const spec = await this.api.getRequestSpec(instance.uuid)
+      if (!spec) {
+        this.log.warn({ instance_uuid: instance.uuid }, 'stalled build has no request spec; not re-driven')
+        continue
+      }
+      if (!(await this.cell.touchStalledInstance(instance.uuid, SCHEDULING, before))) continue
+      const ctx = await this.contextOfLastAction(instance)
+      this.log.warn(
+        { instance_uuid: instance.uuid, host: instance.host, request_id: ctx.requestId },
+        'build not started by its host; sending build_and_run_instance again',
+      )
+      await this.tasks.resumeBuild(ctx, instance, spec)
+    }
+  }
+
+  /** Deletes their host never finished: terminate_instance again, if the host is up to do it. */
+  private async redriveDeletes(before: string): Promise<void> {
+    const hostUp = new Map<string, boolean>()
+    for (const instance of await this.cell.listStalledInstances(DELETING, before, this.batchSize)) {
+      const host = instance.host
+      if (!host) continue
+      if (!hostUp.has(host)) hostUp.set(host, await this.isComputeUp(host))
+      // A host that is down finishes its deletes when it starts again (init_host).
+      if (!hostUp.get(host)) continue
+      if (!(await this.cell.touchStalledInstance(instance.uuid, DELETING, before))) continue
+      const ctx = await this.contextOfLastAction(instance)
+      this.log.warn(
+        { instance_uuid: instance.uuid, host, request_id: ctx.requestId },
+        'delete not finished by its host; sending terminate_instance again',
+      )
+      await this.compute.terminateInstance(ctx, instance)
+    }
+  }
+
+  private async isComputeUp(host: string): Promise<boolean> {
+    const service = await this.cell.findService(host, 'nova-compute')
+    return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
+  }
+
+  /**
+   * The context of the request whose work is re-driven (the instance's newest action: its
+   * create or delete), so the host's events are recorded under that action.
+   */
+  private async contextOfLastAction(instance: Instance): Promise<RequestContext> {
+    const [last] = (await this.cell.actions.list(instance.uuid, { limit: 1 })) ?? []
+    return makeContext({
+      ...(last ? { requestId: last.request_id } : {}),
+      userId: last?.user_id ?? instance.user_id,
+      projectId: last?.project_id ?? instance.project_id,
+    })
+  }
+}
+
+type StalledBuildRequest = { instance: BuildRequestInstance; spec: RequestSpec }
+
+/** The servers of one create (one reservation) travel together, as the API sent them. */
+function groupByReservation(items: readonly StalledBuildRequest[]): StalledBuildRequest[][] {
+  const byReservation = new Map<string, StalledBuildRequest[]>()
+  for (const item of items) {
+    const key = item.instance.reservation_id
+    byReservation.set(key, [...(byReservation.get(key) ?? []), item])
+  }
+  return [...byReservation.values()].map((create) =>
+    create.sort((a, b) => a.instance.launch_index - b.instance.launch_index),
+  )
+}

@@ -1,0 +1,52 @@
+/** One user request against a server, as `os-instance-actions` lists it (Nova's InstanceAction). */
+export interface InstanceAction {
+  readonly id: number
+  readonly action: string
+  readonly instance_uuid: string
+  readonly request_id: string
+  readonly user_id: string | null
+  readonly project_id: string | null
+  readonly start_time: string | null
+  readonly finish_time: string | null
+  /** 'Error' once one of its events failed, else null. */
+  readonly message: string | null
+  readonly created_at: string | null
+  readonly updated_at: string | null
+}
+
+/** One step of an action done by one service (Nova's InstanceActionEvent). */
+export interface InstanceActionEvent {
+  readonly id: number
+  readonly event: string
+  readonly start_time: string | null
+  readonly finish_time: string | null
+  readonly result: string | null
+  readonly traceback: string | null
+  readonly host: string | null
+  /** Why the event failed, in words a user can act on (2.84, admins). */
+  readonly details: string | null
+}
+
+export type EventResult = 'Success' | 'Error'
+
+/**
+ * An event as the service doing it reports it, after Nova's `wrap_instance_event`: without
+ * `finish_time` it starts, with one it ends the event of that name still open (or records the
+ * whole event at once when none is open).
+ */
+export interface ActionEventReport {
+  /** `<service prefix>_<method>`, e.g. `compute__do_build_and_run_instance`. */
+  readonly event: string
+  readonly host: string | null
+  readonly start_time: string
+  readonly finish_time?: string
+  readonly result?: EventResult
+  readonly traceback?: string | null
+  readonly details?: string | null
+}
+
+/** Nova's instance action names (nova/compute/instance_actions.py) used so far. */
+export const InstanceActionName = {
+  CREATE: 'create',
+  DELETE: 'delete',
+} as const

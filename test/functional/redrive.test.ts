@@ -1,0 +1,260 @@
+/**
+ * Work whose message was lost is finished anyway: the conductor's re-drive sends again what stood
+ * still, the conductor leaves a scheduling it could not ask for to the re-drive (rather than
+ * burying the server), a twin delivery of a create builds it once, and the API withdraws a
+ * create it could not hand to a conductor.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ComputeApi, type CreateServerRequest } from '../../src/compute/api.js'
+import { ComputeClient as ComputeRpcClient } from '../../src/compute/rpcapi.js'
+import { ComputeTaskManager } from '../../src/conductor/manager.js'
+import { StalledWorkRedriver } from '../../src/conductor/redrive.js'
+import { ComputeTaskClient } from '../../src/conductor/rpcapi.js'
+import { TaskState, VmState } from '../../src/objects/states.js'
+import { SchedulerClient } from '../../src/scheduler/rpcapi.js'
+import { makeContext } from '../../src/shared/context.js'
+import { MessagingTimeout, MessagingUnavailable, NoValidHost } from '../../src/shared/errors.js'
+import { createLogger } from '../../src/shared/logger.js'
+import { dbNow } from '../../src/shared/time.js'
+import { type RecordedBuildRequest, recordBuildRequest } from '../harness/build-requests.js'
+import { ComputeClient } from '../harness/client.js'
+import { type Cloud, startCloud } from '../harness/cloud.js'
+
+const log = createLogger({ name: 'test' })
+log.level = 'silent'
+
+describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db) => {
+  let cloud: Cloud
+  let client: ComputeClient
+
+  beforeAll(async () => {
+    // No periodic re-drive of its own: each test runs one pass when it means to.
+    cloud = await startCloud({
+      transport: 'memory',
+      db,
+      hosts: ['compute1', 'compute2'],
+      config: { conductor: { redrive_threshold: '0' } },
+    })
+    client = new ComputeClient(cloud.url, 'demo:demo')
+  }, 60_000)
+
+  afterAll(async () => {
+    await cloud?.stop()
+  })
+
+  const api = () => cloud.runtime.apiStore()
+  const cell = () => cloud.runtime.cellStore()
+  const ctx = makeContext({ userId: 'demo', projectId: 'demo' })
+
+  async function taskManager(
+    scheduler: Pick<SchedulerClient, 'selectDestinations'>,
+  ): Promise<ComputeTaskManager> {
+    const rt = cloud.runtime
+    return new ComputeTaskManager(
+      api(),
+      cell(),
+      await rt.cellMapping(),
+      scheduler as SchedulerClient,
+      new ComputeRpcClient(rt.rpc()),
+      log,
+      3,
+      'test-conductor',
+    )
+  }
+
+  const realScheduler = () => new SchedulerClient(cloud.runtime.rpc(), 60)
+
+  /** One re-drive pass, of work unchanged for `thresholdS` seconds. */
+  async function redrive(thresholdS: number): Promise<void> {
+    const rt = cloud.runtime
+    const rpc = rt.rpc()
+    const redriver = new StalledWorkRedriver(
+      api(),
+      cell(),
+      await taskManager(realScheduler()),
+      new ComputeTaskClient(rpc),
+      new ComputeRpcClient(rpc),
+      { thresholdS, serviceDownTimeS: 60 },
+      log,
+    )
+    // Stored times have millisecond precision: let what was just written be strictly older.
+    await sleep(5)
+    await redriver.run()
+    await cloud.settle()
+  }
+
+  /** The instance the conductor makes of a build request, placed on compute1, without the cast. */
+  async function placeWithoutBuilding({ br }: RecordedBuildRequest): Promise<void> {
+    await cell().createInstance({
+      ...br,
+      vm_state: VmState.BUILDING,
+      task_state: TaskState.SCHEDULING,
+      host: 'compute1',
+      node: 'compute1',
+    })
+    await api().setInstanceCell(br.uuid, (await cloud.runtime.cellMapping()).id)
+    await api().deleteBuildRequest(br.uuid)
+  }
+
+  it('sends a build request no conductor took to a conductor again, once it has waited', async () => {
+    const { br } = await recordBuildRequest(api(), 'lost-create')
+    await redrive(60)
+    expect(await api().getBuildRequest(br.uuid)).toBeDefined()
+    expect(await cell().findInstance(br.uuid)).toBeUndefined()
+    await redrive(0)
+    await client.waitForStatus([br.uuid], 'ACTIVE')
+    expect(await api().getBuildRequest(br.uuid)).toBeUndefined()
+  })
+
+  it('sends a build its host never started to that host again', async () => {
+    const recorded = await recordBuildRequest(api(), 'lost-build')
+    await placeWithoutBuilding(recorded)
+    await redrive(0)
+    await client.waitForStatus([recorded.br.uuid], 'ACTIVE')
+    expect((await cell().getInstance(recorded.br.uuid)).host).toBe('compute1')
+  })
+
+  it('sends a delete its host never finished to that host again', async () => {
+    const id = await client.createServer('lost-delete')
+    await client.waitForStatus([id], 'ACTIVE')
+    // The API's part of a delete, without its cast.
+    await cell().updateInstance(id, { task_state: TaskState.DELETING })
+    await redrive(0)
+    await client.waitForGone([id])
+  })
+
+  it('lets one of several conductors re-drive each piece of work', async () => {
+    const recorded = await recordBuildRequest(api(), 'contended')
+    await sleep(5)
+    const before = dbNow()
+    const touches = await Promise.all(
+      [1, 2, 3].map(() => api().touchStalledBuildRequest(recorded.br.uuid, before)),
+    )
+    expect(touches.filter(Boolean)).toHaveLength(1)
+    await placeWithoutBuilding(recorded)
+    await sleep(5)
+    const later = dbNow()
+    const state = { vmState: VmState.BUILDING, taskState: TaskState.SCHEDULING }
+    const instanceTouches = await Promise.all(
+      [1, 2, 3].map(() => cell().touchStalledInstance(recorded.br.uuid, state, later)),
+    )
+    expect(instanceTouches.filter(Boolean)).toHaveLength(1)
+    await redrive(0)
+    await client.waitForStatus([recorded.br.uuid], 'ACTIVE')
+  })
+
+  it('leaves a scheduling it could not ask for to the re-drive, but buries a server no host fits', async () => {
+    const unreachable = await recordBuildRequest(api(), 'scheduler-unreachable')
+    const tasks = await taskManager({
+      selectDestinations: async () => {
+        throw new MessagingTimeout('Timed out waiting for a reply')
+      },
+    })
+    await tasks.schedule_and_build_instances(ctx, {
+      build_requests: [unreachable.br],
+      request_specs: [unreachable.spec],
+    })
+    expect(await api().getBuildRequest(unreachable.br.uuid)).toBeDefined()
+    expect(await cell().findInstance(unreachable.br.uuid, true)).toBeUndefined()
+    await redrive(0)
+    await client.waitForStatus([unreachable.br.uuid], 'ACTIVE')
+
+    const unplaceable = await recordBuildRequest(api(), 'no-host')
+    const refusing = await taskManager({
+      selectDestinations: async () => {
+        throw new NoValidHost('nothing fits')
+      },
+    })
+    await refusing.schedule_and_build_instances(ctx, {
+      build_requests: [unplaceable.br],
+      request_specs: [unplaceable.spec],
+    })
+    expect((await cell().getInstance(unplaceable.br.uuid)).vm_state).toBe(VmState.ERROR)
+  })
+
+  it('builds a server whose build request a twin delivery took, and undoes one the user deleted', async () => {
+    /** A conductor whose scheduling is overtaken: `meanwhile` runs before it makes the instance. */
+    async function overtaken(meanwhile: (uuid: string) => Promise<unknown>): Promise<string> {
+      const { br, spec } = await recordBuildRequest(api(), 'overtaken')
+      const scheduler = realScheduler()
+      const tasks = await taskManager({
+        selectDestinations: async (...args) => {
+          const selections = await scheduler.selectDestinations(...args)
+          await meanwhile(br.uuid)
+          return selections
+        },
+      })
+      await tasks.schedule_and_build_instances(ctx, { build_requests: [br], request_specs: [spec] })
+      await cloud.settle()
+      return br.uuid
+    }
+    // A twin took the build request (and would only resume the build): this one builds it.
+    const twinTook = await overtaken((uuid) => api().deleteBuildRequest(uuid))
+    await client.waitForStatus([twinTook], 'ACTIVE')
+    // The user deleted it while it was being scheduled: gone, its claim given back.
+    const userDeleted = await overtaken((uuid) => api().cancelBuildRequest(uuid))
+    expect(await cell().findInstance(userDeleted)).toBeUndefined()
+    expect(await cell().allocationNode(userDeleted)).toBeUndefined()
+    expect((await client.getServer(userDeleted)).status).toBe(404)
+  })
+
+  describe('a create the API cannot hand to a conductor', () => {
+    const request: CreateServerRequest = {
+      name: 'unsent',
+      flavorRef: '1',
+      imageRef: '10d3215f-ed5b-4106-829a-25b4e7c6caeb',
+      minCount: 2,
+      maxCount: 2,
+      availabilityZone: null,
+      keyName: null,
+      userData: null,
+      metadata: {},
+      description: null,
+      accessIPv4: null,
+      accessIPv6: null,
+      configDrive: null,
+      schedulerHints: {},
+    }
+
+    function computeApi(cast: ComputeTaskClient['scheduleAndBuildInstances']): ComputeApi {
+      return new ComputeApi(
+        api(),
+        cell(),
+        { scheduleAndBuildInstances: cast } as ComputeTaskClient,
+        new ComputeRpcClient(cloud.runtime.rpc()),
+        { serviceDownTimeS: 60, defaultAvailabilityZone: 'nova' },
+        log,
+      )
+    }
+
+    it('is refused, and leaves nothing behind', async () => {
+      let uuids: string[] = []
+      const refusing = computeApi(async (_ctx, args) => {
+        uuids = args.build_requests.map((b) => b.uuid)
+        throw new MessagingUnavailable('The message broker is unreachable')
+      })
+      await expect(refusing.create(ctx, request)).rejects.toBeInstanceOf(MessagingUnavailable)
+      expect(uuids).toHaveLength(2)
+      for (const uuid of uuids) {
+        expect(await api().getBuildRequest(uuid)).toBeUndefined()
+        expect(await api().getRequestSpec(uuid)).toBeUndefined()
+        expect(await api().getInstanceMapping(uuid)).toBeUndefined()
+      }
+      const listed = await client.request<{ servers: { id: string }[] }>('GET', '/v2.1/servers')
+      expect(listed.body.servers.map((s) => s.id)).not.toContain(uuids[0])
+    })
+
+    it('stands when a conductor took it although sending reported a failure', async () => {
+      const tookOne = computeApi(async (_ctx, args) => {
+        // The publish was confirmed late: a conductor already took the first server.
+        await api().deleteBuildRequest(args.build_requests[0]!.uuid)
+        throw new MessagingUnavailable('The message broker did not confirm a publish')
+      })
+      const { instances } = await tookOne.create(ctx, request)
+      expect(await api().getBuildRequest(instances[1]!.uuid)).toBeDefined()
+      expect(await api().getInstanceMapping(instances[0]!.uuid)).toBeDefined()
+      for (const { uuid } of instances) await api().deleteBuildRequest(uuid)
+    })
+  })
+})
