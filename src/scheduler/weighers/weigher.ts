@@ -124,9 +124,11 @@ export function weighHosts(
   if (n <= 1) return totals
   if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2))
   const raw = scratch.subarray(0, n)
+  // Most clouds put few hosts in aggregates: one look spares each weigher a scan of them all.
+  const anyAggregates = hosts.some((h) => h.aggregates.length > 0)
   for (const w of weighers) {
     const configured = w.multiplier(req.options)
-    const overridden = anyOverride(hosts, w.multiplierOption)
+    const overridden = anyAggregates && anyOverride(hosts, w.multiplierOption)
     // A zero multiplier that no aggregate overrides adds nothing.
     if (configured === 0 && !overridden) continue
     if (!w.scores(hosts, req, raw)) continue
