@@ -119,6 +119,7 @@ export class ComputeApi {
         availability_zone: availabilityZone,
         scheduler_hints: req.schedulerHints,
         ignore_hosts: [],
+        request_id: ctx.requestId,
         ...placement?.spec,
       }
       items.push({ instance, spec })

@@ -67,10 +67,14 @@ export class StalledWorkRedriver {
       for (const item of create) {
         if (await this.api.touchStalledBuildRequest(item.instance.uuid, before)) mine.push(item)
       }
-      const first = mine[0]?.instance
+      const first = mine[0]
       if (!first) continue
-      // The API's request id is not kept with the build request: the re-drive is a request of its own.
-      const ctx = makeContext({ userId: first.user_id, projectId: first.project_id })
+      // The create's own request id, so its action reads as the one the API answered with.
+      const ctx = makeContext({
+        ...(first.spec.request_id ? { requestId: first.spec.request_id } : {}),
+        userId: first.instance.user_id,
+        projectId: first.instance.project_id,
+      })
       for (const { instance } of mine) {
         this.log.warn(
           { instance_uuid: instance.uuid, request_id: ctx.requestId },

@@ -79,6 +79,8 @@ export interface RequestSpec {
   readonly availability_zone: string | null
   readonly scheduler_hints: Readonly<Record<string, unknown>>
   readonly ignore_hosts: readonly string[]
+  /** The API request that asked for it: a re-driven create still records its actions under it. */
+  readonly request_id?: string
   /** Admin's `availability_zone: "az:host[:node]"`: only these hosts / nodes (still filtered). */
   readonly force_hosts?: readonly string[]
   readonly force_nodes?: readonly string[]

@@ -98,13 +98,16 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
   }
 
   it('sends a build request no conductor took to a conductor again, once it has waited', async () => {
-    const { br } = await recordBuildRequest(api(), 'lost-create')
+    const { br, spec } = await recordBuildRequest(api(), 'lost-create')
     await redrive(60)
     expect(await api().getBuildRequest(br.uuid)).toBeDefined()
     expect(await cell().findInstance(br.uuid)).toBeUndefined()
     await redrive(0)
     await client.waitForStatus([br.uuid], 'ACTIVE')
     expect(await api().getBuildRequest(br.uuid)).toBeUndefined()
+    // Its create action is the one the API answered with, not the re-drive's.
+    const actions = (await cell().actions.list(br.uuid)) ?? []
+    expect(actions.map((a) => [a.action, a.request_id])).toEqual([['create', spec.request_id]])
   })
 
   it('sends a build its host never started to that host again', async () => {

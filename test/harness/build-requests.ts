@@ -43,6 +43,7 @@ export async function recordBuildRequest(api: ApiStore, name = 'server'): Promis
     availability_zone: null,
     scheduler_hints: {},
     ignore_hosts: [],
+    request_id: `req-${randomUUID()}`,
   }
   await api.createBuildRequests([{ instance: br, spec }])
   return { br, spec }
