@@ -156,8 +156,10 @@ export class ComputeApi {
     }
   }
 
-  /** One server the caller may see; 404 otherwise (another project's server does not exist for you). */
-  /** A server the caller may see; `withDeleted` finds deleted ones too (Nova's read_deleted=yes). */
+  /**
+   * One server the caller may see; 404 otherwise (another project's server does not exist for
+   * you). `withDeleted` finds deleted ones too (Nova's read_deleted=yes).
+   */
   async get(ctx: RequestContext, uuid: string, withDeleted = false): Promise<ServerRecord> {
     const instance = (await this.cell.findInstance(uuid, withDeleted)) ?? (await this.fromBuildRequest(uuid))
     if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)

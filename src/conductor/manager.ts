@@ -281,9 +281,10 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   ): Promise<void> {
     if (!(await this.api.getBuildRequest(br.uuid))) return
     const message = err instanceof Error ? err.message : String(err)
+    const traceback = err instanceof Error ? (err.stack ?? null) : null
     const { created } = await this.cell.createInstance(
       { ...br, vm_state: VmState.ERROR, task_state: null, host: null, node: null },
-      { code: 500, message, details: err instanceof Error ? (err.stack ?? null) : null },
+      { code: 500, message, details: traceback },
     )
     if (!created) return
     await this.recordCreate(ctx, br.uuid)
@@ -293,7 +294,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       start_time: started,
       finish_time: dbNow(),
       result: 'Error',
-      traceback: err instanceof Error ? (err.stack ?? null) : null,
+      traceback,
       details: message,
     })
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)

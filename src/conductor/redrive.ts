@@ -153,7 +153,9 @@ function groupByReservation(items: readonly StalledBuildRequest[]): StalledBuild
   const byReservation = new Map<string, StalledBuildRequest[]>()
   for (const item of items) {
     const key = item.instance.reservation_id
-    byReservation.set(key, [...(byReservation.get(key) ?? []), item])
+    const create = byReservation.get(key)
+    if (create) create.push(item)
+    else byReservation.set(key, [item])
   }
   return [...byReservation.values()].map((create) =>
     create.sort((a, b) => a.instance.launch_index - b.instance.launch_index),

@@ -98,11 +98,7 @@ export class Rpc {
       const p = this.pending.get(msgId)
       if (p) p.sent = true
     } catch (err) {
-      const p = this.pending.get(msgId)
-      if (p) {
-        clearTimeout(p.timer)
-        this.pending.delete(msgId)
-      }
+      this.takePending(msgId)
       throw err
     }
     return result
@@ -171,8 +167,7 @@ export class Rpc {
   private failCallsAwaitingLostReplies(): void {
     for (const [msgId, p] of this.pending) {
       if (!p.sent) continue
-      clearTimeout(p.timer)
-      this.pending.delete(msgId)
+      this.takePending(msgId)
       p.reject(
         new MessagingTimeout(
           `The reply to message ID ${msgId} was lost: the message broker lost the reply queue`,
@@ -184,15 +179,21 @@ export class Rpc {
   /** Nobody can answer a request the broker returned: fail its call now, as its timeout would. */
   private failUndeliverableCall(request: Message, routingKey: string): void {
     const msgId = String(request._msg_id ?? '')
-    const p = this.pending.get(msgId)
-    if (!p) return
-    clearTimeout(p.timer)
-    this.pending.delete(msgId)
-    p.reject(
+    const p = this.takePending(msgId)
+    p?.reject(
       new MessagingTimeout(
         `No server listens on '${routingKey}': the message broker returned message ID ${msgId} (${String(request.method)})`,
       ),
     )
+  }
+
+  /** A call that is over: no longer awaited, its timer stopped. */
+  private takePending(msgId: string): Pending | undefined {
+    const p = this.pending.get(msgId)
+    if (!p) return undefined
+    clearTimeout(p.timer)
+    this.pending.delete(msgId)
+    return p
   }
 
   private onReply(message: Message): void {
@@ -201,8 +202,7 @@ export class Rpc {
     if (!p) return
     // A reply with `ending: false` and no result is a call-monitor keep-alive: keep waiting.
     if (message.ending === false && message.result == null && message.failure == null) return
-    clearTimeout(p.timer)
-    this.pending.delete(msgId)
+    this.takePending(msgId)
     if (typeof message.failure === 'string') p.reject(deserializeFailure(message.failure))
     else p.resolve(message.result)
   }
