@@ -6,18 +6,18 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify'
-import type { AggregateApi } from '../compute/aggregate-api.js'
-import type { ComputeApi } from '../compute/api.js'
-import { HostApi } from '../compute/host-api.js'
-import type { ServerGroupApi } from '../compute/server-group-api.js'
-import type { CellStore } from '../db/cell/cell-store.js'
+import type { AggregateApi } from '../compute-api/aggregates.js'
+import type { HostApi } from '../compute-api/hosts.js'
+import type { ServerGroupApi } from '../compute-api/server-groups.js'
+import type { ComputeApi } from '../compute-api/servers.js'
 import { keystoneContext, type TokenValidator } from '../identity/token-validator.js'
 import type { ImageService } from '../image/image-service.js'
 import { newRequestId, type RequestContext } from '../shared/context.js'
 import { Invalid, NovaError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
+import { pyRepr } from '../shared/python.js'
 import { noauth2Context, Unauthorized } from './auth.js'
-import { faultBody, pyRepr } from './faults.js'
+import { faultBody } from './faults.js'
 import { type ApiVersion, requestedVersion, VersionNotSupported } from './microversion.js'
 import { flavorRoutes } from './routes/flavors.js'
 import { imageProxyRoutes } from './routes/images.js'
@@ -50,12 +50,8 @@ export interface ApiAppOptions {
   readonly maxLimit: number
   /** Public base URL for links; by default the request's own Host. */
   readonly publicEndpoint?: string
-  /** The cell database, for the admin APIs over services and hosts (os-services, os-hypervisors). */
-  readonly cell?: CellStore
-  /** `[DEFAULT] service_down_time` (seconds), to tell up from down services. */
-  readonly serviceDownTimeS?: number
-  /** `[DEFAULT] default_availability_zone`, the zone os-services shows for nova-compute. */
-  readonly defaultAvailabilityZone?: string
+  /** Services and hosts, for the admin APIs (os-services, os-hypervisors, zones). */
+  readonly hosts?: HostApi
   /** Whether a project exists (`addTenantAccess` checks it as Nova's verify_project_id does). */
   readonly verifyProject?: (projectId: string) => Promise<boolean | undefined>
   /** `/os-server-groups`. */
@@ -197,13 +193,7 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
   })
 
   versionRoutes(app, baseUrl)
-  const hosts = options.cell
-    ? new HostApi(options.cell, {
-        serviceDownTimeS: options.serviceDownTimeS ?? 60,
-        defaultAvailabilityZone: options.defaultAvailabilityZone ?? 'nova',
-        serviceZones: options.aggregates?.serviceZones.bind(options.aggregates),
-      })
-    : undefined
+  const hosts = options.hosts
   for (const prefix of COMPUTE_PREFIXES) {
     void app.register(
       async (scope) => {
@@ -222,7 +212,7 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
         if (options.serverGroups) osServerGroupRoutes(scope, options.serverGroups, options.maxLimit)
         if (options.aggregates) {
           osAggregateRoutes(scope, options.aggregates)
-          if (hosts && options.cell) osAvailabilityZoneRoutes(scope, options.cell, hosts, options.aggregates)
+          if (hosts) osAvailabilityZoneRoutes(scope, hosts, options.aggregates)
         }
       },
       { prefix },

@@ -4,7 +4,7 @@
  * unexpected key names the enclosing object, and a bad `name` format is InvalidName's sentence.
  */
 import { Invalid } from '../shared/errors.js'
-import { pyRepr } from './faults.js'
+import { pyRepr } from '../shared/python.js'
 
 /** A property check: undefined if valid, else jsonschema's message, or a whole message of its own. */
 export type FieldCheck = (value: unknown) => string | { readonly whole: string } | undefined

@@ -1,15 +1,5 @@
-/**
- * Request checks for handlers whose schema changes with the microversion (so one Fastify schema
- * will not do), failing with the messages Nova's jsonschema validation gives.
- */
-import type { RequestContext } from '../shared/context.js'
-import { Invalid, PolicyNotAuthorized } from '../shared/errors.js'
-import { pyRepr } from './faults.js'
-
-/** The admin-only rule of Nova's default policy: anyone else gets 403 naming the rule. */
-export function authorizeAdmin(ctx: RequestContext, rule: string): void {
-  if (!ctx.isAdmin) throw new PolicyNotAuthorized(rule)
-}
+import { Invalid } from '../shared/errors.js'
+import { pyRepr } from '../shared/python.js'
 
 /** Python's `%s` of a JSON value: strings bare, everything else as repr. */
 function pyStr(value: unknown): string {

@@ -1,13 +1,13 @@
-import { AggregateApi } from '../compute/aggregate-api.js'
-import { PlacementRequests } from '../compute/placement-request.js'
-import { ServerGroupApi } from '../compute/server-group-api.js'
+import { AggregateApi } from '../compute-api/aggregates.js'
+import { PlacementRequests } from '../compute-api/placement-request.js'
+import { ServerGroupApi } from '../compute-api/server-groups.js'
 import { AggregateStore } from '../db/api/aggregate-store.js'
 import { ServerGroupStore } from '../db/api/server-group-store.js'
 import type { SchedulerSources } from '../scheduler/manager.js'
-import type { Runtime } from './runtime.js'
+import type { ControlRuntime } from './control-runtime.js'
 
 /** The API process's server groups, aggregates (and zones), and create-time placement. */
-export function groupsAndAggregates(rt: Runtime): {
+export function groupsAndAggregates(rt: ControlRuntime): {
   serverGroups: ServerGroupApi
   aggregates: AggregateApi
   placement: PlacementRequests
@@ -30,7 +30,7 @@ export function groupsAndAggregates(rt: Runtime): {
 }
 
 /** What the scheduler reads from the API database: aggregates, and server groups' members. */
-export function schedulerSources(rt: Runtime): SchedulerSources {
+export function schedulerSources(rt: ControlRuntime): SchedulerSources {
   const db = rt.apiStore().db
   const groups = new ServerGroupStore(db)
   return {

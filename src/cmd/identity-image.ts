@@ -18,7 +18,7 @@ import { ImageService } from '../image/image-service.js'
 import { ImageStore } from '../image/image-store.js'
 import { seedPlaceholderImage } from '../image/placeholder.js'
 import type { RequestContext } from '../shared/context.js'
-import type { Runtime } from './runtime.js'
+import type { ControlRuntime } from './control-runtime.js'
 
 /**
  * Composition of the built-in identity (Keystone v3 subset) and image (Glance v2 subset)
@@ -30,8 +30,8 @@ interface Shared {
   verifier?: TokenVerifier
   images?: ImageService
 }
-const shared = new WeakMap<Runtime, Shared>()
-const of = (rt: Runtime): Shared => {
+const shared = new WeakMap<ControlRuntime, Shared>()
+const of = (rt: ControlRuntime): Shared => {
   let s = shared.get(rt)
   if (!s) {
     s = {}
@@ -40,19 +40,19 @@ const of = (rt: Runtime): Shared => {
   return s
 }
 
-export function identityStore(rt: Runtime): IdentityStore {
+export function identityStore(rt: ControlRuntime): IdentityStore {
   const s = of(rt)
   s.identityStore ??= new IdentityStore(rt.apiStore().db as unknown as Db<IdentitySchema>)
   return s.identityStore
 }
 
-function tokenVerifier(rt: Runtime): TokenVerifier {
+function tokenVerifier(rt: ControlRuntime): TokenVerifier {
   const s = of(rt)
   s.verifier ??= new TokenVerifier(identityStore(rt))
   return s.verifier
 }
 
-export function imageService(rt: Runtime): ImageService {
+export function imageService(rt: ControlRuntime): ImageService {
   const s = of(rt)
   s.images ??= new ImageService(
     new ImageStore(rt.apiStore().db as unknown as Db<ImageSchema>),
@@ -92,14 +92,14 @@ export function wwwAuthenticateUri(config: Config): string {
  * How an API process validates tokens: against the Keystone of `[keystone_authtoken] auth_url`
  * when one is set, else locally with the built-in identity's keys (no call to it).
  */
-export function tokenValidator(rt: Runtime): TokenValidator {
+export function tokenValidator(rt: ControlRuntime): TokenValidator {
   const url = rt.config.keystone_authtoken.auth_url
   return url ? new RemoteTokenValidator(url) : new LocalTokenValidator(tokenVerifier(rt))
 }
 
 /** The compute API's `keystone` option (undefined under noauth2). */
 export function computeKeystoneAuth(
-  rt: Runtime,
+  rt: ControlRuntime,
 ): { validator: TokenValidator; wwwAuthenticateUri: string } | undefined {
   if (rt.config.api.auth_strategy !== 'keystone') return undefined
   return { validator: tokenValidator(rt), wwwAuthenticateUri: wwwAuthenticateUri(rt.config) }
@@ -109,7 +109,7 @@ export function computeKeystoneAuth(
  * Nova's `verify_project_id` (addTenantAccess) against the built-in identity. With noauth2 or an
  * external Keystone there is nothing to ask here, and Nova lets the request on when it cannot tell.
  */
-export function projectVerifier(rt: Runtime): ((projectId: string) => Promise<boolean>) | undefined {
+export function projectVerifier(rt: ControlRuntime): ((projectId: string) => Promise<boolean>) | undefined {
   if (rt.config.api.auth_strategy !== 'keystone' || rt.config.keystone_authtoken.auth_url) return undefined
   const store = identityStore(rt)
   return async (projectId) => (await store.getProject(projectId)) !== undefined
@@ -122,7 +122,7 @@ export interface ListeningServer {
 }
 
 async function listen(
-  rt: Runtime,
+  rt: ControlRuntime,
   app: FastifyInstance,
   host: string,
   port: number,
@@ -134,7 +134,7 @@ async function listen(
 
 /** The identity service (keystone), on `[identity] bind_host:bind_port`. */
 export async function startIdentity(
-  rt: Runtime,
+  rt: ControlRuntime,
   at: { host?: string; port?: number } = {},
 ): Promise<ListeningServer> {
   const { config } = rt
@@ -157,7 +157,7 @@ export async function startIdentity(
 
 /** The image service (glance-api), on `[image] bind_host:bind_port`. */
 export async function startImage(
-  rt: Runtime,
+  rt: ControlRuntime,
   at: { host?: string; port?: number } = {},
 ): Promise<ListeningServer> {
   const { config } = rt
@@ -197,7 +197,7 @@ export interface AllInOneLogin {
  * and `openrc` written into `state_path`. The password comes from `[identity]
  * bootstrap_password`, else from an earlier openrc, else (first start) is generated.
  */
-export async function startIdentityAndImage(rt: Runtime, computeUrl: string): Promise<AllInOneLogin> {
+export async function startIdentityAndImage(rt: ControlRuntime, computeUrl: string): Promise<AllInOneLogin> {
   const { config } = rt
   const identity = await startIdentity(rt)
   const image = await startImage(rt)

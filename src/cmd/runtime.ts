@@ -1,21 +1,15 @@
 import type { Config } from '../config/config.js'
-import { ApiStore, type CellMapping } from '../db/api/api-store.js'
-import type { ApiSchema } from '../db/api/schema.js'
-import { CellStore } from '../db/cell/cell-store.js'
-import type { CellSchema } from '../db/cell/schema.js'
-import { connectDb } from '../db/connect.js'
 import { Rpc } from '../rpc/rpc.js'
 import { createTransport } from '../rpc/transport-url.js'
 import type { Logger } from '../shared/logger.js'
 
 /**
- * What the services of one process share: one RPC transport (so one reply queue per process, as
- * in oslo.messaging) and one pool per database. Everything is opened on first use.
+ * What every service of one process shares: the configuration, the logger, one RPC transport
+ * (so one reply queue per process, as in oslo.messaging) and what to close on exit. It holds no
+ * database: a compute host runs on exactly this; services that keep state use ControlRuntime.
  */
 export class Runtime {
   private rpcInstance: Rpc | undefined
-  private apiStoreInstance: ApiStore | undefined
-  private cellStoreInstance: CellStore | undefined
   private readonly closers: (() => Promise<void>)[] = []
 
   constructor(
@@ -39,36 +33,6 @@ export class Runtime {
       this.closers.push(() => rpc.close())
     }
     return this.rpcInstance
-  }
-
-  apiStore(): ApiStore {
-    if (!this.apiStoreInstance) {
-      const store = new ApiStore(connectDb<ApiSchema>(this.config.api_database.connection))
-      this.apiStoreInstance = store
-      this.closers.push(() => store.close())
-    }
-    return this.apiStoreInstance
-  }
-
-  cellStore(): CellStore {
-    if (!this.cellStoreInstance) {
-      const store = new CellStore(connectDb<CellSchema>(this.config.database.connection))
-      this.cellStoreInstance = store
-      this.closers.push(() => store.close())
-    }
-    return this.cellStoreInstance
-  }
-
-  /** The cell this process's `[database] connection` belongs to, as mapped by `db sync`. */
-  async cellMapping(): Promise<CellMapping> {
-    const cells = await this.apiStore().listCells()
-    const cell = cells.find((c) => c.database_connection === this.config.database.connection)
-    if (!cell) {
-      throw new Error(
-        `No cell is mapped to [database] connection ${redact(this.config.database.connection)}: run 'tsnova-manage db sync'`,
-      )
-    }
-    return cell
   }
 
   onClose(fn: () => Promise<void>): void {

@@ -1,5 +1,5 @@
-import { AggregateApi } from '../compute/aggregate-api.js'
-import { HostApi } from '../compute/host-api.js'
+import { AggregateApi } from '../compute-api/aggregates.js'
+import { HostApi } from '../compute-api/hosts.js'
 import type { Config } from '../config/config.js'
 import { AggregateStore } from '../db/api/aggregate-store.js'
 import type { ApiSchema } from '../db/api/schema.js'

@@ -1,28 +1,35 @@
 import { Command } from 'commander'
 import { type Config, loadConfig } from '../config/config.js'
-import { createLogger } from '../shared/logger.js'
-import { startIdentity, startIdentityAndImage, startImage } from './identity-image.js'
-import { apiDbSync, dbSync } from './manage.js'
+import { createLogger, type Logger } from '../shared/logger.js'
+import type { ControlRuntime } from './control-runtime.js'
 import { Runtime } from './runtime.js'
-import { serviceList } from './service-list.js'
-import { startApi, startCompute, startConductor, startFakeHosts, startScheduler } from './services.js'
 
-type Starter = (rt: Runtime) => Promise<void>
+/*
+ * Each command imports what it runs when it runs: `tsnova compute` loads no database code, and
+ * no process loads the HTTP stack it does not serve.
+ */
+
+type Starter<R extends Runtime> = (rt: R) => Promise<void>
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
 }
 
-/** Run services until SIGTERM/SIGINT, then close them cleanly. */
-async function run(
+/** Run services that keep state (databases) until SIGTERM/SIGINT, then close them cleanly. */
+async function run(configFiles: string[], name: string, start: Starter<ControlRuntime>) {
+  const { ControlRuntime } = await import('./control-runtime.js')
+  await runWith(configFiles, name, (config, log) => new ControlRuntime(config, log), start)
+}
+
+async function runWith<R extends Runtime>(
   configFiles: string[],
   name: string,
-  start: Starter,
-  overrides: Record<string, Record<string, string>> = {},
+  makeRuntime: (config: Config, log: Logger) => R,
+  start: Starter<R>,
 ) {
-  const config: Config = loadConfig(configFiles, overrides)
+  const config: Config = loadConfig(configFiles)
   const log = createLogger({ debug: config.debug, name })
-  const rt = new Runtime(config, log)
+  const rt = makeRuntime(config, log)
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
@@ -53,6 +60,12 @@ program
     const started = Date.now()
     const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
     await run(opts.configFile, 'tsnova', async (rt) => {
+      const { apiDbSync, dbSync } = await import('./manage.js')
+      const { startConductor } = await import('./conductor.js')
+      const { startScheduler } = await import('./scheduler.js')
+      const { startCompute, startFakeHosts } = await import('./compute.js')
+      const { startApi } = await import('./api.js')
+      const { startIdentityAndImage } = await import('./identity-image.js')
       await apiDbSync(rt.config)
       await dbSync(rt.config)
       await startConductor(rt)
@@ -76,13 +89,20 @@ program
 for (const [name, start] of [
   [
     'api',
-    async (rt: Runtime) => {
+    async (rt: ControlRuntime) => {
+      const { startApi } = await import('./api.js')
       const api = await startApi(rt)
       rt.log.info(`nova-api listening on ${api.url}`)
     },
   ],
-  ['conductor', async (rt: Runtime) => void (await startConductor(rt))],
-  ['scheduler', async (rt: Runtime) => void (await startScheduler(rt))],
+  [
+    'conductor',
+    async (rt: ControlRuntime) => void (await (await import('./conductor.js')).startConductor(rt)),
+  ],
+  [
+    'scheduler',
+    async (rt: ControlRuntime) => void (await (await import('./scheduler.js')).startScheduler(rt)),
+  ],
 ] as const) {
   program
     .command(name)
@@ -97,9 +117,13 @@ for (const [name, description, start] of [
   [
     'identity',
     'run the built-in identity service (Keystone v3 subset, [identity] bind_port 5000)',
-    startIdentity,
+    async (rt: ControlRuntime) => (await import('./identity-image.js')).startIdentity(rt),
   ],
-  ['image', 'run the built-in image service (Glance v2 subset, [image] bind_port 9292)', startImage],
+  [
+    'image',
+    'run the built-in image service (Glance v2 subset, [image] bind_port 9292)',
+    async (rt: ControlRuntime) => (await import('./identity-image.js')).startImage(rt),
+  ],
 ] as const) {
   program
     .command(name)
@@ -124,12 +148,19 @@ program
     '1',
   )
   .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
-    await run(opts.configFile, 'nova-compute', async (rt) => {
-      const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
-      if (hosts === 1) await startCompute(rt)
-      else await startFakeHosts(rt, hosts)
-      rt.log.info({ hosts }, 'nova-compute started all hosts')
-    })
+    // A compute host has no database: a plain Runtime.
+    await runWith(
+      opts.configFile,
+      'nova-compute',
+      (config, log) => new Runtime(config, log),
+      async (rt) => {
+        const { startCompute, startFakeHosts } = await import('./compute.js')
+        const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
+        if (hosts === 1) await startCompute(rt)
+        else await startFakeHosts(rt, hosts)
+        rt.log.info({ hosts }, 'nova-compute started all hosts')
+      },
+    )
   })
 
 program
@@ -142,6 +173,7 @@ program
   .option('--service <binary>', 'only services of this binary (e.g. nova-compute)')
   .action(async (opts: { configFile: string[]; host?: string; service?: string }) => {
     try {
+      const { serviceList } = await import('./service-list.js')
       console.log(await serviceList(loadConfig(opts.configFile), { host: opts.host, binary: opts.service }))
     } catch (err) {
       console.error(`ERROR: ${(err as Error).message}`)

@@ -1,4 +1,4 @@
-import type { ComputeNodeReport, ServiceRecord } from '../db/cell/cell-store.js'
+import type { ComputeNodeReport } from '../objects/compute-node.js'
 import type {
   BuildRequestInstance,
   Instance,
@@ -7,6 +7,7 @@ import type {
   Selection,
 } from '../objects/instance.js'
 import type { ActionEventReport } from '../objects/instance-action.js'
+import type { ServiceRecord } from '../objects/service.js'
 import type { Rpc, RpcClient } from '../rpc/rpc.js'
 import type { RequestContext } from '../shared/context.js'
 

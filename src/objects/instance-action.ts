@@ -50,3 +50,13 @@ export const InstanceActionName = {
   CREATE: 'create',
   DELETE: 'delete',
 } as const
+
+/** How `os-instance-actions` pages (2.58+): newest first, after `marker`, within a time window. */
+export interface ActionPage {
+  readonly limit?: number
+  /** The request id of the last action of the previous page. */
+  readonly marker?: string
+  /** Stored-format timestamps (`updated_at` bounds, inclusive). */
+  readonly changesSince?: string
+  readonly changesBefore?: string
+}

@@ -150,6 +150,22 @@ export interface BuildRequestInstance {
   readonly created_at: string
 }
 
+/** A new cell instance: what the user asked for, and where (and in which state) it starts. */
+export type NewInstance = BuildRequestInstance & {
+  readonly vm_state: string
+  readonly task_state: string | null
+  readonly host: string | null
+  readonly node: string | null
+}
+
+/** A fault to record against an instance: why it is in ERROR (Nova's InstanceFault). */
+export interface NewFault {
+  readonly code: number
+  readonly message: string
+  readonly details?: string | null
+  readonly host?: string | null
+}
+
 /** The scheduler's answer for one instance (Nova's Selection). */
 export interface Selection {
   readonly compute_node_uuid: string

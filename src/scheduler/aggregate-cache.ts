@@ -1,4 +1,4 @@
-import type { Aggregate } from '../db/api/aggregate-store.js'
+import type { Aggregate } from '../objects/aggregate.js'
 import type { Logger } from '../shared/logger.js'
 import type { AggregateInfo, HostState } from './host-state.js'
 

@@ -1,7 +1,9 @@
 import { type ExpressionBuilder, sql } from 'kysely'
-import type { CellStore, ComputeNodeRecord, ResourceRequest, ServiceRecord } from '../db/cell/cell-store.js'
+import type { CellStore } from '../db/cell/cell-store.js'
 import type { CellSchema } from '../db/cell/schema.js'
+import type { ComputeNode, ResourceRequest } from '../objects/compute-node.js'
 import type { GroupPolicyClaim } from '../objects/instance.js'
+import type { ServiceRecord } from '../objects/service.js'
 import { VmState } from '../objects/states.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow, fromDbTime } from '../shared/time.js'
@@ -275,8 +277,8 @@ export class HostStateCache {
    * (each claim is an instance; those whose instance is building or in an I/O-heavy task, or
    * not written yet, are I/O). Without `force`, a row older than what the cache holds is skipped.
    */
-  private async applyNodes(rows: ComputeNodeRecord[], opts: { force?: boolean } = {}): Promise<void> {
-    const fresh: ComputeNodeRecord[] = []
+  private async applyNodes(rows: ComputeNode[], opts: { force?: boolean } = {}): Promise<void> {
+    const fresh: ComputeNode[] = []
     for (const row of rows) {
       if (row.updated_at && (this.nodesMark === null || row.updated_at > this.nodesMark)) {
         this.nodesMark = row.updated_at
@@ -425,7 +427,7 @@ export class HostStateCache {
   }
 
   /** Nodes whose host's service row was never seen (created, not yet reported): read it. */
-  private async linkMissingServices(nodes: readonly ComputeNodeRecord[]): Promise<void> {
+  private async linkMissingServices(nodes: readonly ComputeNode[]): Promise<void> {
     const missing = [...new Set(nodes.filter((n) => !this.servicesByHost.has(n.host)).map((n) => n.host))]
     if (missing.length === 0) return
     const rows = await this.k

@@ -1,4 +1,5 @@
-import type { ComputeNodeRecord, ServiceRecord } from '../db/cell/cell-store.js'
+import type { ComputeNode } from '../objects/compute-node.js'
+import type { ServiceRecord } from '../objects/service.js'
 import { fromDbTime } from '../shared/time.js'
 
 /** A host aggregate as the filters see it (Nova's Aggregate: name, hosts, metadata). */
@@ -71,10 +72,7 @@ export class HostState {
   /** Consecutive failed builds the compute reported (BuildFailureWeigher). */
   failed_builds = 0
 
-  constructor(
-    node: Pick<ComputeNodeRecord, 'id' | 'uuid' | 'host' | 'hypervisor_hostname'>,
-    cellUuid: string,
-  ) {
+  constructor(node: Pick<ComputeNode, 'id' | 'uuid' | 'host' | 'hypervisor_hostname'>, cellUuid: string) {
     this.nodeId = node.id
     this.uuid = node.uuid
     this.host = node.host
@@ -83,7 +81,7 @@ export class HostState {
   }
 
   /** Take a compute_nodes row: capacity, ratios, reservations, and the claims made against it. */
-  updateFromComputeNode(node: ComputeNodeRecord): void {
+  updateFromComputeNode(node: ComputeNode): void {
     this.hypervisor_type = node.hypervisor_type
     this.hypervisor_version = node.hypervisor_version
     this.hypervisor_hostname = node.hypervisor_hostname

@@ -1,4 +1,5 @@
-import type { CellStore, ResourceRequest } from '../db/cell/cell-store.js'
+import type { CellStore } from '../db/cell/cell-store.js'
+import type { ResourceRequest } from '../objects/compute-node.js'
 import {
   hardGroupPolicy,
   type RequestSpec,

@@ -1,4 +1,4 @@
-import type { ServiceRecord } from '../db/cell/cell-store.js'
+import type { ServiceRecord } from '../objects/service.js'
 import { fromDbTime } from '../shared/time.js'
 
 /**

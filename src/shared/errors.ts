@@ -57,6 +57,22 @@ export class FlavorAccessNotFound extends NotFound {
     super(`Flavor access not found for ${flavorPk} / ${projectId} combination.`)
   }
 }
+export class AggregateNotFound extends NotFound {
+  constructor(id: number | string) {
+    super(`Aggregate ${id} could not be found.`)
+  }
+}
+/** A change of name that collides with another aggregate's (Nova answers 409). */
+export class AggregateNameExists extends Conflict {
+  constructor(name: string) {
+    super(`Aggregate ${name} already exists.`)
+  }
+}
+export class InstanceGroupNotFound extends NotFound {
+  constructor(uuid: string) {
+    super(`Instance group ${uuid} could not be found.`)
+  }
+}
 /** The instance has no host yet (Nova's `check_instance_host`); the API answers 409. */
 export class InstanceNotReady extends Conflict {
   constructor(instanceUuid: string) {

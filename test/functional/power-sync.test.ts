@@ -1,6 +1,6 @@
 /** The hypervisor is the truth about power: a guest that shuts itself down makes its server SHUTOFF. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCompute } from '../../src/cmd/services.js'
+import { startCompute } from '../../src/cmd/compute.js'
 import { PowerState } from '../../src/objects/states.js'
 import { FakeDriver } from '../../src/virt/fake/fake-driver.js'
 import { ComputeClient } from '../harness/client.js'

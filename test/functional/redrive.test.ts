@@ -6,8 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ComputeApi, type CreateServerRequest } from '../../src/compute/api.js'
 import { ComputeClient as ComputeRpcClient } from '../../src/compute/rpcapi.js'
+import { ComputeApi, type CreateServerRequest } from '../../src/compute-api/servers.js'
 import { ComputeTaskManager } from '../../src/conductor/manager.js'
 import { StalledWorkRedriver } from '../../src/conductor/redrive.js'
 import { ComputeTaskClient } from '../../src/conductor/rpcapi.js'

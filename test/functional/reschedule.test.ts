@@ -4,7 +4,7 @@
  * is ERROR with Nova's "Exceeded maximum number of retries" fault.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCompute } from '../../src/cmd/services.js'
+import { startCompute } from '../../src/cmd/compute.js'
 import { FakeDriver } from '../../src/virt/fake/fake-driver.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCompute } from '../../src/cmd/services.js'
-import { CELL0_UUID } from '../../src/db/api/api-store.js'
+import { startCompute } from '../../src/cmd/compute.js'
+import { CELL0_UUID } from '../../src/objects/cell-mapping.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
 import type { DbKind } from '../harness/databases.js'

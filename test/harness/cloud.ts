@@ -3,10 +3,13 @@
  * the in-process bus or a real RabbitMQ vhost, on SQLite, MariaDB or PostgreSQL.
  */
 import { randomBytes } from 'node:crypto'
+import { startApi } from '../../src/cmd/api.js'
+import { startCompute } from '../../src/cmd/compute.js'
+import { startConductor } from '../../src/cmd/conductor.js'
+import { ControlRuntime } from '../../src/cmd/control-runtime.js'
 import { imageService } from '../../src/cmd/identity-image.js'
 import { apiDbSync, dbSync } from '../../src/cmd/manage.js'
-import { Runtime } from '../../src/cmd/runtime.js'
-import { startApi, startCompute, startConductor, startScheduler } from '../../src/cmd/services.js'
+import { startScheduler } from '../../src/cmd/scheduler.js'
 import { loadConfig } from '../../src/config/config.js'
 import { seedPlaceholderImage } from '../../src/image/placeholder.js'
 import { forgetHub, hubFor } from '../../src/rpc/in-process/in-process-transport.js'
@@ -28,7 +31,7 @@ export interface Cloud {
   readonly url: string
   readonly transportUrl: string
   readonly dbUrls: { cell: string; api: string }
-  readonly runtime: Runtime
+  readonly runtime: ControlRuntime
   /** Each compute host's running Service, by host (stop one to silence its heartbeat). */
   readonly computes: ReadonlyMap<string, Service>
   /** Wait until the in-process bus is idle (no-op over AMQP). */
@@ -66,7 +69,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   log.level = process.env.TSNOVA_TEST_LOG ?? 'silent'
   await apiDbSync(config)
   await dbSync(config)
-  const rt = new Runtime(config, log)
+  const rt = new ControlRuntime(config, log)
   // The image the tests boot from (the all-in-one's placeholder).
   await seedPlaceholderImage(imageService(rt), null)
   await startConductor(rt)

@@ -2,8 +2,8 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { ControlRuntime } from '../../src/cmd/control-runtime.js'
 import { imageService } from '../../src/cmd/identity-image.js'
-import { Runtime } from '../../src/cmd/runtime.js'
 import { loadConfig } from '../../src/config/config.js'
 import type { Image } from '../../src/image/image-store.js'
 import { seedPlaceholderImage } from '../../src/image/placeholder.js'
@@ -15,7 +15,7 @@ export async function seedTestImage(configFiles: readonly string[]): Promise<Ima
   const config = loadConfig(configFiles, { glance_store: { filesystem_store_datadir: datadir } })
   const log = createLogger({ name: 'test' })
   log.level = 'silent'
-  const rt = new Runtime(config, log)
+  const rt = new ControlRuntime(config, log)
   try {
     return await seedPlaceholderImage(imageService(rt), null)
   } finally {

@@ -1,7 +1,7 @@
 /** Admin placement parsing, and the scheduler's copy of the host aggregates. */
 import { describe, expect, it } from 'vitest'
-import { parseAvailabilityZone } from '../../src/compute/placement-request.js'
-import type { Aggregate } from '../../src/db/api/aggregate-store.js'
+import { parseAvailabilityZone } from '../../src/compute-api/placement-request.js'
+import type { Aggregate } from '../../src/objects/aggregate.js'
 import { AggregateCache } from '../../src/scheduler/aggregate-cache.js'
 import { HostState } from '../../src/scheduler/host-state.js'
 import { createLogger } from '../../src/shared/logger.js'

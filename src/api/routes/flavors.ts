@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { ComputeApi } from '../../compute/api.js'
-import { FlavorExtraSpecsNotFound } from '../../compute/flavors.js'
+import { FlavorExtraSpecsNotFound } from '../../compute-api/flavors.js'
+import { authorizeAdmin } from '../../compute-api/policy.js'
+import type { ComputeApi } from '../../compute-api/servers.js'
 import type { Flavor } from '../../objects/flavor.js'
 import { Conflict, Invalid, NotFound } from '../../shared/errors.js'
+import { pyRepr } from '../../shared/python.js'
 import { type ActionHandler, actionRoute } from '../actions.js'
-import { pyRepr } from '../faults.js'
 import { type FieldCheck, type FieldsSchema, nameField, nestedBody, pyStr } from '../nested-body.js'
 import {
-  authorizeAdmin,
   booleanCheck,
   boolFromString,
   enumCheck,

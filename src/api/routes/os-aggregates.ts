@@ -3,12 +3,12 @@ import {
   type AggregateApi,
   AggregateHostNotFound,
   InvalidAggregateAction,
-} from '../../compute/aggregate-api.js'
-import type { Aggregate } from '../../db/api/aggregate-store.js'
-import { AggregateNotFound } from '../../db/api/aggregate-store.js'
-import { ComputeHostNotFound, Conflict, Invalid, NotFound } from '../../shared/errors.js'
+} from '../../compute-api/aggregates.js'
+import { authorizeAdmin } from '../../compute-api/policy.js'
+import type { Aggregate } from '../../objects/aggregate.js'
+import { AggregateNotFound, ComputeHostNotFound, Conflict, Invalid, NotFound } from '../../shared/errors.js'
+import { pyRepr } from '../../shared/python.js'
 import { isoMicros } from '../../shared/time.js'
-import { pyRepr } from '../faults.js'
 import type { ApiVersion } from '../microversion.js'
 import {
   azNameOrNullField,
@@ -19,7 +19,7 @@ import {
   nameField,
   nestedBody,
 } from '../nested-body.js'
-import { authorizeAdmin, integerId } from '../validation.js'
+import { integerId } from '../validation.js'
 
 const POLICY = (action: string) => `os_compute_api:os-aggregates:${action}`
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import type { AggregateApi } from '../../compute/aggregate-api.js'
-import { API_SERVICES, type HostApi, INTERNAL_SERVICE_AVAILABILITY_ZONE } from '../../compute/host-api.js'
-import type { CellStore, ServiceRecord } from '../../db/cell/cell-store.js'
+import type { AggregateApi } from '../../compute-api/aggregates.js'
+import { API_SERVICES, type HostApi, INTERNAL_SERVICE_AVAILABILITY_ZONE } from '../../compute-api/hosts.js'
+import { authorizeAdmin } from '../../compute-api/policy.js'
+import type { ServiceRecord } from '../../objects/service.js'
 import { isoMicros } from '../../shared/time.js'
-import { authorizeAdmin } from '../validation.js'
 
 const POLICY = (action: string) => `os_compute_api:os-availability-zone:${action}`
 
@@ -14,13 +14,12 @@ const POLICY = (action: string) => `os_compute_api:os-availability-zone:${action
  */
 export function osAvailabilityZoneRoutes(
   app: FastifyInstance,
-  cell: CellStore,
   hosts: HostApi,
   aggregates: AggregateApi,
 ): void {
   /** Every service with its zone, and the zones with an enabled service / only disabled ones. */
   const describe = async () => {
-    const services = await cell.listServices()
+    const services = await hosts.listServices()
     const zones = await aggregates.serviceZones(services)
     const available = new Set<string>()
     for (const s of services) if (!s.disabled) available.add(zones.get(s)!)

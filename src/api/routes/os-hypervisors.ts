@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { HostApi, Hypervisor } from '../../compute/host-api.js'
+import type { HostApi, Hypervisor } from '../../compute-api/hosts.js'
+import { authorizeAdmin } from '../../compute-api/policy.js'
 import { Invalid, NotFound } from '../../shared/errors.js'
 import type { ApiVersion } from '../microversion.js'
 import {
-  authorizeAdmin,
   booleanCheck,
   boolFromString,
   canonicalUuid,

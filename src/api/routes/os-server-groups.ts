@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import type { ServerGroupApi } from '../../compute/server-group-api.js'
-import { InstanceGroupNotFound, type ServerGroup } from '../../db/api/server-group-store.js'
+import type { ServerGroupApi } from '../../compute-api/server-groups.js'
+import type { ServerGroup } from '../../objects/server-group.js'
 import type { RequestContext } from '../../shared/context.js'
-import { Invalid, PolicyNotAuthorized } from '../../shared/errors.js'
-import { pyRepr } from '../faults.js'
+import { InstanceGroupNotFound, Invalid, PolicyNotAuthorized } from '../../shared/errors.js'
+import { pyRepr } from '../../shared/python.js'
 import type { ApiVersion } from '../microversion.js'
 import {
   enumField,

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { HostApi } from '../../compute/host-api.js'
-import type { ServiceRecord } from '../../db/cell/cell-store.js'
+import type { HostApi } from '../../compute-api/hosts.js'
+import { authorizeAdmin } from '../../compute-api/policy.js'
+import type { ServiceRecord } from '../../objects/service.js'
 import type { RequestContext } from '../../shared/context.js'
 import { Invalid, NotFound, ServiceNotFound } from '../../shared/errors.js'
 import type { ApiVersion } from '../microversion.js'
 import {
-  authorizeAdmin,
   booleanCheck,
   boolFromString,
   canonicalUuid,

@@ -3,9 +3,9 @@
  * (os-start, os-stop, reboot, …) join by adding their handler to `serverActions`.
  */
 import type { FastifyInstance } from 'fastify'
-import type { ComputeApi } from '../../compute/api.js'
+import type { ComputeApi } from '../../compute-api/servers.js'
+import { pyRepr } from '../../shared/python.js'
 import { type ActionHandler, actionRoute } from '../actions.js'
-import { pyRepr } from '../faults.js'
 import { type FieldCheck, nestedBody } from '../nested-body.js'
 
 export type ServerActionParams = { server_id: string }

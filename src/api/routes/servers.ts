@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { ComputeApi, ServerRecord } from '../../compute/api.js'
+import type { ComputeApi, ServerRecord } from '../../compute-api/servers.js'
 import { statusFromState } from '../../objects/states.js'
 import { Invalid } from '../../shared/errors.js'
-import { pyRepr } from '../faults.js'
+import { pyRepr } from '../../shared/python.js'
+import { validateSchedulerHints } from '../scheduler-hints.js'
 import { serverDetail, serverSummary } from '../views/servers.js'
 
 const createSchema = {
@@ -98,6 +99,8 @@ export function serverRoutes(
       )
     }
     checkRequestedDestination(s, v.atLeast('2.74'))
+    const schedulerHints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {}
+    validateSchedulerHints(schedulerHints)
     const result = await compute.create(request.ctx, {
       name: s.name,
       flavorRef: String(s.flavorRef),
@@ -112,7 +115,7 @@ export function serverRoutes(
       accessIPv4: s.accessIPv4 ?? null,
       accessIPv6: s.accessIPv6 ?? null,
       configDrive: s.config_drive === undefined ? null : String(s.config_drive) === 'true' ? 'True' : '',
-      schedulerHints: body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {},
+      schedulerHints,
       requestedHost: s.host ?? null,
       requestedNode: s.hypervisor_hostname ?? null,
     })

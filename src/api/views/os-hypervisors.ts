@@ -1,4 +1,4 @@
-import type { Hypervisor, HypervisorStatistics } from '../../compute/host-api.js'
+import type { Hypervisor, HypervisorStatistics } from '../../compute-api/hosts.js'
 import type { Instance } from '../../objects/instance.js'
 import { instanceName } from '../../objects/instance.js'
 import type { ApiVersion } from '../microversion.js'

@@ -1,33 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { NotFound } from '../../shared/errors.js'
+import type { Aggregate } from '../../objects/aggregate.js'
+import { AggregateNameExists, AggregateNotFound } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
 import type { ApiSchema } from './schema.js'
-
-/** Nova's host aggregate: a named set of hosts with metadata. */
-export interface Aggregate {
-  readonly id: number
-  readonly uuid: string
-  readonly name: string
-  readonly hosts: readonly string[]
-  readonly metadata: Readonly<Record<string, string>>
-  readonly created_at: string | null
-  readonly updated_at: string | null
-}
-
-export class AggregateNotFound extends NotFound {
-  constructor(id: number | string) {
-    super(`Aggregate ${id} could not be found.`)
-  }
-}
-
-/** A change of name that collides with another aggregate's (Nova answers 409). */
-export class AggregateNameExists extends Error {
-  constructor(name: string) {
-    super(`Aggregate ${name} already exists.`)
-  }
-}
 
 type Tx = Kysely<ApiSchema> | Transaction<ApiSchema>
 

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Selectable } from 'kysely'
+import type { CellMapping } from '../../objects/cell-mapping.js'
 import type { Flavor } from '../../objects/flavor.js'
 import { DEFAULT_FLAVORS } from '../../objects/flavor.js'
 import type { BuildRequestInstance, RequestSpec } from '../../objects/instance.js'
@@ -6,15 +7,6 @@ import { FlavorExists, FlavorIdExists, FlavorNotFound } from '../../shared/error
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
 import type { ApiSchema, FlavorsTable } from './schema.js'
-
-export interface CellMapping {
-  readonly id: number
-  readonly uuid: string
-  readonly name: string | null
-  readonly transport_url: string
-  readonly database_connection: string
-  readonly disabled: boolean
-}
 
 /** A unique constraint refused the row (SQLite, MariaDB and PostgreSQL each word it their way). */
 function isDuplicate(err: unknown): boolean {
@@ -28,9 +20,6 @@ function isDuplicate(err: unknown): boolean {
 
 /** A conductor took a build request first: the transaction undoing a create rolls back. */
 class BuildRequestTaken extends Error {}
-
-/** cell0 always has this uuid: the cell of instances that never got a host. */
-export const CELL0_UUID = '00000000-0000-0000-0000-000000000000'
 
 /** Reads and writes of the API database. */
 export class ApiStore {

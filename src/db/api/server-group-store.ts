@@ -1,30 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { NotFound } from '../../shared/errors.js'
+import type { ServerGroup } from '../../objects/server-group.js'
+import { InstanceGroupNotFound } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
 import type { ApiSchema } from './schema.js'
-
-/** Nova's InstanceGroup: a named policy over a set of servers. */
-export interface ServerGroup {
-  readonly id: number
-  readonly uuid: string
-  readonly name: string | null
-  readonly project_id: string | null
-  readonly user_id: string | null
-  /** `affinity`, `anti-affinity`, `soft-affinity` or `soft-anti-affinity` */
-  readonly policy: string
-  /** Typed as Nova's `InstanceGroup.rules`: only `max_server_per_host`, an integer. */
-  readonly rules: { readonly max_server_per_host?: number }
-  /** Member instance uuids, in the order they joined. */
-  readonly members: readonly string[]
-}
-
-export class InstanceGroupNotFound extends NotFound {
-  constructor(uuid: string) {
-    super(`Instance group ${uuid} could not be found.`)
-  }
-}
 
 /** Reads and writes of server groups and their members (API database). */
 export class ServerGroupStore {

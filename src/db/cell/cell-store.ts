@@ -7,14 +7,17 @@ import {
   sql,
   type Transaction,
 } from 'kysely'
+import type { ComputeNode, ComputeNodeReport, ResourceRequest } from '../../objects/compute-node.js'
 import type { Flavor } from '../../objects/flavor.js'
 import type {
-  BuildRequestInstance,
   GroupPolicyClaim,
   Instance,
   InstanceFault,
   InstanceUpdates,
+  NewFault,
+  NewInstance,
 } from '../../objects/instance.js'
+import type { ServiceRecord } from '../../objects/service.js'
 import { VmState } from '../../objects/states.js'
 import {
   InstanceNotFound,
@@ -24,59 +27,7 @@ import {
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
 import { InstanceActionStore } from './instance-action-store.js'
-import type { CellSchema, ComputeNodesTable, InstancesTable, ServicesTable } from './schema.js'
-
-export type ServiceRecord = Omit<Selectable<ServicesTable>, 'disabled' | 'forced_down'> & {
-  disabled: boolean
-  forced_down: boolean
-}
-export type ComputeNodeRecord = Selectable<ComputeNodesTable>
-
-/** What a compute host reports about itself (`update_available_resource`). */
-export interface ComputeNodeReport {
-  readonly host: string
-  readonly hypervisor_hostname: string
-  readonly hypervisor_type: string
-  readonly hypervisor_version: number
-  readonly cpu_info: string
-  readonly host_ip: string | null
-  readonly vcpus: number
-  readonly memory_mb: number
-  readonly local_gb: number
-  readonly vcpus_used: number
-  readonly memory_mb_used: number
-  readonly local_gb_used: number
-  readonly running_vms: number
-  readonly cpu_allocation_ratio: number
-  readonly ram_allocation_ratio: number
-  readonly disk_allocation_ratio: number
-  readonly reserved_vcpus: number
-  readonly reserved_memory_mb: number
-  readonly reserved_disk_gb: number
-  /** Consecutive failed builds on this node (reset by a successful one). */
-  readonly failed_builds?: number
-}
-
-/** A new cell instance: what the user asked for, and where (and in which state) it starts. */
-export type NewInstance = BuildRequestInstance & {
-  readonly vm_state: string
-  readonly task_state: string | null
-  readonly host: string | null
-  readonly node: string | null
-}
-
-export interface NewFault {
-  readonly code: number
-  readonly message: string
-  readonly details?: string | null
-  readonly host?: string | null
-}
-
-export interface ResourceRequest {
-  readonly vcpus: number
-  readonly memory_mb: number
-  readonly disk_gb: number
-}
+import type { CellSchema, InstancesTable, ServicesTable } from './schema.js'
 
 /** The state of instances whose work the conductor's re-drive looks for. */
 export interface StalledState {
@@ -393,7 +344,7 @@ export class CellStore {
   // --- compute nodes and claims
 
   /** Record a compute host's report; creates its node on first report. */
-  async updateComputeNode(serviceId: number, report: ComputeNodeReport): Promise<ComputeNodeRecord> {
+  async updateComputeNode(serviceId: number, report: ComputeNodeReport): Promise<ComputeNode> {
     const now = dbNow()
     const values = {
       ...report,
@@ -423,7 +374,7 @@ export class CellStore {
     return (await this.findComputeNode(report.host, report.hypervisor_hostname))!
   }
 
-  async findComputeNode(host: string, nodename: string): Promise<ComputeNodeRecord | undefined> {
+  async findComputeNode(host: string, nodename: string): Promise<ComputeNode | undefined> {
     return this.k
       .selectFrom('compute_nodes')
       .selectAll()
@@ -433,7 +384,7 @@ export class CellStore {
       .executeTakeFirst()
   }
 
-  async listComputeNodes(): Promise<ComputeNodeRecord[]> {
+  async listComputeNodes(): Promise<ComputeNode[]> {
     return this.k.selectFrom('compute_nodes').selectAll().where('deleted', '=', 0).orderBy('id').execute()
   }
 
@@ -603,7 +554,7 @@ export class CellStore {
   }
 
   /** One live compute node by its integer id (before 2.53) or its uuid (from 2.53). */
-  async getComputeNodeBy(key: { id: number } | { uuid: string }): Promise<ComputeNodeRecord | undefined> {
+  async getComputeNodeBy(key: { id: number } | { uuid: string }): Promise<ComputeNode | undefined> {
     let q = this.k.selectFrom('compute_nodes').selectAll().where('deleted', '=', 0)
     q = 'id' in key ? q.where('id', '=', key.id) : q.where('uuid', '=', key.uuid)
     return q.executeTakeFirst()

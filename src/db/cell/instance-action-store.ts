@@ -1,17 +1,12 @@
-import type { ActionEventReport, InstanceAction, InstanceActionEvent } from '../../objects/instance-action.js'
+import type {
+  ActionEventReport,
+  ActionPage,
+  InstanceAction,
+  InstanceActionEvent,
+} from '../../objects/instance-action.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
 import type { CellSchema } from './schema.js'
-
-/** How `os-instance-actions` pages (2.58+): newest first, after `marker`, within a time window. */
-export interface ActionPage {
-  readonly limit?: number
-  /** The request id of the last action of the previous page. */
-  readonly marker?: string
-  /** Stored-format timestamps (`updated_at` bounds, inclusive). */
-  readonly changesSince?: string
-  readonly changesBefore?: string
-}
 
 /**
  * The instance actions and their events in one cell: what happened to a server, at whose

@@ -1,5 +1,7 @@
-import type { CellStore, ComputeNodeRecord, ServiceRecord } from '../db/cell/cell-store.js'
+import type { CellStore } from '../db/cell/cell-store.js'
+import type { ComputeNode } from '../objects/compute-node.js'
 import type { Instance } from '../objects/instance.js'
+import type { ServiceRecord } from '../objects/service.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
 import { Conflict, ServiceNotFound } from '../shared/errors.js'
 
@@ -37,7 +39,7 @@ export interface HypervisorStatistics {
 
 /** A compute node with the nova-compute service that owns it. */
 export interface Hypervisor {
-  readonly node: ComputeNodeRecord
+  readonly node: ComputeNode
   readonly service: ServiceRecord
 }
 

@@ -1,8 +1,10 @@
-import { pyRepr } from '../api/faults.js'
-import { type Aggregate, AggregateNameExists, type AggregateStore } from '../db/api/aggregate-store.js'
-import type { CellStore, ServiceRecord } from '../db/cell/cell-store.js'
-import { ComputeHostNotFound, Conflict, Invalid, NotFound } from '../shared/errors.js'
-import { INTERNAL_SERVICE_AVAILABILITY_ZONE } from './host-api.js'
+import type { AggregateStore } from '../db/api/aggregate-store.js'
+import type { CellStore } from '../db/cell/cell-store.js'
+import type { Aggregate } from '../objects/aggregate.js'
+import type { ServiceRecord } from '../objects/service.js'
+import { AggregateNameExists, ComputeHostNotFound, Conflict, Invalid, NotFound } from '../shared/errors.js'
+import { pyRepr } from '../shared/python.js'
+import { INTERNAL_SERVICE_AVAILABILITY_ZONE } from './hosts.js'
 
 /** Nova's InvalidAggregateAction*: which action refused, for the message's first words. */
 type AggregateAction = 'Add' | 'Delete' | 'Update' | 'UpdateMeta'

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { ComputeClient } from '../compute/rpcapi.js'
 import type { ComputeTaskClient, ScheduleAndBuildArgs } from '../conductor/rpcapi.js'
 import type { ApiStore } from '../db/api/api-store.js'
 import type { CellStore } from '../db/cell/cell-store.js'
@@ -15,7 +16,6 @@ import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
 import { FlavorApi } from './flavors.js'
 import type { PlacementRequests } from './placement-request.js'
-import type { ComputeClient } from './rpcapi.js'
 
 export interface CreateServerRequest {
   readonly name: string

@@ -1,15 +1,13 @@
-import { pyRepr } from '../api/faults.js'
-import { nameField } from '../api/nested-body.js'
-import { authorizeAdmin, type Check, stringCheck, validateBody } from '../api/validation.js'
-import { CELL0_UUID, type CellMapping } from '../db/api/api-store.js'
-import type { ServerGroup, ServerGroupStore } from '../db/api/server-group-store.js'
+import type { ServerGroupStore } from '../db/api/server-group-store.js'
 import type { CellStore } from '../db/cell/cell-store.js'
+import { CELL0_UUID, type CellMapping } from '../objects/cell-mapping.js'
 import type { RequestSpec, RequestSpecGroup } from '../objects/instance.js'
-import { parseIpAddress } from '../scheduler/ip-network.js'
+import type { ServerGroup } from '../objects/server-group.js'
 import type { RequestContext } from '../shared/context.js'
 import { ComputeHostNotFound, Invalid } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
-import type { AggregateApi } from './aggregate-api.js'
+import type { AggregateApi } from './aggregates.js'
+import { authorizeAdmin } from './policy.js'
 
 /** Nova's policy rules for placing a server on a host of the caller's choosing (admin by default). */
 export const FORCED_HOST_POLICY = 'os_compute_api:servers:create:forced_host'
@@ -59,7 +57,6 @@ export class PlacementRequests {
   ) {}
 
   async resolve(ctx: RequestContext, ask: PlacementAsk): Promise<Placement> {
-    validateBody(ask.schedulerHints, HINTS_SCHEMA)
     let { zone, host, node } = parseAvailabilityZone(ask.availabilityZone, this.options.defaultScheduleZone)
     if (host || node) {
       authorizeAdmin(ctx, FORCED_HOST_POLICY)
@@ -216,32 +213,6 @@ function findCell(cells: readonly CellMapping[], value: string): CellMapping {
   if (byName.length === 0) throw new Invalid(`target_cell ${value} is not the uuid or name of any cell.`)
   return byName[0]!
 }
-
-/** Nova's `ip_address`: an IPv4 or IPv6 address. */
-const ipAddressCheck: Check = (v) => {
-  if (typeof v !== 'string') return `${pyRepr(v)} is not of type 'string'`
-  return parseIpAddress(v) ? undefined : `${pyRepr(v)} is not valid under any of the given schemas`
-}
-
-/** Nova's `name` (target_cell): its whole-message failure (not printable) is the 400 itself. */
-const nameCheck: Check = (v) => {
-  const problem = nameField(v)
-  if (typeof problem === 'object') throw new Invalid(problem.whole)
-  return problem
-}
-
-/**
- * The hints of Nova's `scheduler_hints` schema that this API validates here (`group` has its
- * own check); any other hint is allowed, as in Nova.
- */
-const HINTS_SCHEMA = {
-  properties: {
-    build_near_host_ip: ipAddressCheck,
-    cidr: stringCheck(0, Number.POSITIVE_INFINITY, '^/[0-9a-f.:]+$'),
-    target_cell: nameCheck,
-  },
-  additionalProperties: true,
-} as const
 
 /**
  * Nova's `parse_availability_zone`: `az`, `az:host`, `az:host:node` or `az::node`; an empty zone

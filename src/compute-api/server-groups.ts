@@ -1,4 +1,5 @@
-import type { ServerGroup, ServerGroupStore } from '../db/api/server-group-store.js'
+import type { ServerGroupStore } from '../db/api/server-group-store.js'
+import type { ServerGroup } from '../objects/server-group.js'
 import type { RequestContext } from '../shared/context.js'
 
 /** The API side of server groups (Nova's `server_groups` controller logic, minus HTTP). */

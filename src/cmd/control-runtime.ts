@@ -1,0 +1,46 @@
+import { ApiStore } from '../db/api/api-store.js'
+import type { ApiSchema } from '../db/api/schema.js'
+import { CellStore } from '../db/cell/cell-store.js'
+import type { CellSchema } from '../db/cell/schema.js'
+import { connectDb } from '../db/connect.js'
+import type { CellMapping } from '../objects/cell-mapping.js'
+import { Runtime, redact } from './runtime.js'
+
+/**
+ * The runtime of processes that hold state (api, conductor, scheduler, identity, image, and the
+ * all-in-one): a Runtime plus one pool per database, each opened on first use.
+ */
+export class ControlRuntime extends Runtime {
+  private apiStoreInstance: ApiStore | undefined
+  private cellStoreInstance: CellStore | undefined
+
+  apiStore(): ApiStore {
+    if (!this.apiStoreInstance) {
+      const store = new ApiStore(connectDb<ApiSchema>(this.config.api_database.connection))
+      this.apiStoreInstance = store
+      this.onClose(() => store.close())
+    }
+    return this.apiStoreInstance
+  }
+
+  cellStore(): CellStore {
+    if (!this.cellStoreInstance) {
+      const store = new CellStore(connectDb<CellSchema>(this.config.database.connection))
+      this.cellStoreInstance = store
+      this.onClose(() => store.close())
+    }
+    return this.cellStoreInstance
+  }
+
+  /** The cell this process's `[database] connection` belongs to, as mapped by `db sync`. */
+  async cellMapping(): Promise<CellMapping> {
+    const cells = await this.apiStore().listCells()
+    const cell = cells.find((c) => c.database_connection === this.config.database.connection)
+    if (!cell) {
+      throw new Error(
+        `No cell is mapped to [database] connection ${redact(this.config.database.connection)}: run 'tsnova-manage db sync'`,
+      )
+    }
+    return cell
+  }
+}

@@ -1,0 +1,39 @@
+import { SchedulerManager } from '../scheduler/manager.js'
+import { schedulerOptionsFrom } from '../scheduler/options.js'
+import { SCHEDULER_RPC_VERSION, SCHEDULER_TOPIC } from '../scheduler/rpcapi.js'
+import { Service } from '../service/service.js'
+import type { ControlRuntime } from './control-runtime.js'
+import { schedulerSources } from './groups-aggregates.js'
+import { directReporter } from './reporters.js'
+
+export async function startScheduler(rt: ControlRuntime): Promise<Service> {
+  const { config } = rt
+  const log = rt.log.child({ service: 'nova-scheduler', host: config.host })
+  const cell = rt.cellStore()
+  const cellMapping = await rt.cellMapping()
+  const manager = new SchedulerManager(
+    cell,
+    schedulerOptionsFrom(config, cellMapping.uuid),
+    log,
+    schedulerSources(rt),
+  )
+  await manager.start()
+  const service = new Service(
+    'nova-scheduler',
+    config.host,
+    directReporter(cell, config.host, 'nova-scheduler', SCHEDULER_TOPIC),
+    config.report_interval,
+    log,
+  )
+  service.addSubscription(
+    await rt
+      .rpc()
+      .serve({ topic: SCHEDULER_TOPIC, server: config.host }, [
+        { version: SCHEDULER_RPC_VERSION, endpoint: manager },
+      ]),
+  )
+  await service.start()
+  rt.onClose(() => service.stop())
+  log.info('nova-scheduler started')
+  return service
+}
