@@ -51,7 +51,7 @@ export async function schedule(opts: ScheduleOptions): Promise<void> {
     perTick > 0
       ? setInterval(() => {
           const ids = Array.from({ length: perTick }, () => (beat++ % hosts) + 1)
-          void seeded.cell.reportServiceStates(ids)
+          void seeded.cell.services.reportStates(ids)
         }, 10)
       : undefined
 

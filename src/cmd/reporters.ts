@@ -10,9 +10,9 @@ export function directReporter(
 ): ServiceReporter {
   return {
     register: async () =>
-      (await cell.getOrCreateService({ host, binary, topic, version: SERVICE_VERSION })).id,
+      (await cell.services.getOrCreate({ host, binary, topic, version: SERVICE_VERSION })).id,
     report: async (id) => {
-      await cell.reportServiceStates([id])
+      await cell.services.reportStates([id])
     },
   }
 }

@@ -165,7 +165,7 @@ export class AggregateApi {
 
   /** Zones with an enabled service (`get_availability_zones(get_only_available=True)`), sorted. */
   async availableZones(): Promise<string[]> {
-    const services = (await this.cell.listServices()).filter((s) => !s.disabled)
+    const services = (await this.cell.services.list()).filter((s) => !s.disabled)
     const zones = await this.serviceZones(services)
     return [...new Set(zones.values())].sort()
   }
@@ -174,7 +174,7 @@ export class AggregateApi {
 
   /** `_get_service_in_cell_by_host`: the host must run nova-compute. */
   private async computeService(host: string): Promise<ServiceRecord> {
-    const service = await this.cell.findService(host, 'nova-compute')
+    const service = await this.cell.services.find(host, 'nova-compute')
     // A case-insensitive database (MariaDB) may find `Host1` for `host1`: not the same host.
     if (!service || service.host !== host) throw new ComputeHostNotFound(host)
     return service
@@ -219,7 +219,7 @@ export class AggregateApi {
     if (
       action !== 'Add' &&
       aggregate.metadata[AZ_KEY] !== zone &&
-      (await this.cell.countInstancesByHosts(checked)) > 0
+      (await this.cell.instances.countByHosts(checked)) > 0
     ) {
       throw new InvalidAggregateAction(
         action,
@@ -237,7 +237,7 @@ export class AggregateApi {
     from: string | undefined,
     to: string | undefined,
   ): Promise<void> {
-    const n = await this.cell.countInstancesByHosts([host])
+    const n = await this.cell.instances.countByHosts([host])
     if (n === 0) return
     const verb = action === 'Add' ? 'added to' : 'removed from'
     throw new InvalidAggregateAction(

@@ -72,23 +72,23 @@ export class HostApi {
 
   /** The services os-services shows (not the API services), optionally by host and binary. */
   async listServices(filter: { host?: string; binary?: string } = {}): Promise<ServiceRecord[]> {
-    const services = await this.cell.listServices(filter)
+    const services = await this.cell.services.list(filter)
     return services.filter((s) => !API_SERVICES.has(s.binary))
   }
 
   getService(key: { id: number } | { uuid: string }): Promise<ServiceRecord | undefined> {
-    return this.cell.getServiceBy(key)
+    return this.cell.services.getBy(key)
   }
 
   findService(host: string, binary: string): Promise<ServiceRecord | undefined> {
-    return this.cell.findService(host, binary)
+    return this.cell.services.find(host, binary)
   }
 
   async updateService(
     service: ServiceRecord,
     values: { disabled?: boolean; disabled_reason?: string | null; forced_down?: boolean },
   ): Promise<ServiceRecord> {
-    const updated = await this.cell.updateService(service.id, values)
+    const updated = await this.cell.services.update(service.id, values)
     if (!updated) throw new ServiceNotFound(String(service.uuid))
     return updated
   }
@@ -98,12 +98,12 @@ export class HostApi {
    * claims and instances would be orphaned. Its compute nodes go with it.
    */
   async deleteService(service: ServiceRecord, notFound: () => Error): Promise<void> {
-    if (service.binary === 'nova-compute' && (await this.cell.countInstancesByHosts([service.host])) > 0) {
+    if (service.binary === 'nova-compute' && (await this.cell.instances.countByHosts([service.host])) > 0) {
       throw new Conflict(
         'Unable to delete compute service that is hosting instances. Migrate or delete the instances first.',
       )
     }
-    if (!(await this.cell.destroyService(service.id))) throw notFound()
+    if (!(await this.cell.services.destroy(service.id))) throw notFound()
   }
 
   /**
@@ -112,8 +112,8 @@ export class HostApi {
    */
   async listHypervisors(): Promise<Hypervisor[]> {
     const [nodes, services] = await Promise.all([
-      this.cell.listComputeNodes(),
-      this.cell.listServices({ binary: 'nova-compute' }),
+      this.cell.nodes.list(),
+      this.cell.services.list({ binary: 'nova-compute' }),
     ])
     const byHost = new Map(services.map((s) => [s.host, s]))
     const out: Hypervisor[] = []
@@ -126,15 +126,15 @@ export class HostApi {
 
   /** One compute node with its service; undefined if either is gone. */
   async getHypervisor(key: { id: number } | { uuid: string }): Promise<Hypervisor | undefined> {
-    const node = await this.cell.getComputeNodeBy(key)
+    const node = await this.cell.nodes.getBy(key)
     if (!node) return undefined
-    const service = await this.cell.findService(node.host, 'nova-compute')
+    const service = await this.cell.services.find(node.host, 'nova-compute')
     return service ? { node, service } : undefined
   }
 
   /** The live instances on a host (Nova's `instance_get_all_by_host`). */
   instancesOnHost(host: string): Promise<Instance[]> {
-    return this.cell.listInstances({ host })
+    return this.cell.instances.list({ host })
   }
 
   /** Sums over the compute nodes of enabled nova-compute services (Nova's `compute_node_statistics`). */

@@ -161,7 +161,8 @@ export class ComputeApi {
    * you). `withDeleted` finds deleted ones too (Nova's read_deleted=yes).
    */
   async get(ctx: RequestContext, uuid: string, withDeleted = false): Promise<ServerRecord> {
-    const instance = (await this.cell.findInstance(uuid, withDeleted)) ?? (await this.fromBuildRequest(uuid))
+    const instance =
+      (await this.cell.instances.find(uuid, withDeleted)) ?? (await this.fromBuildRequest(uuid))
     if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)
     // Deleted while a conductor was placing it: its cell row lives a moment longer, but the
     // delete was accepted, so the server is gone (Nova checks queued_for_delete the same way).
@@ -192,7 +193,7 @@ export class ComputeApi {
         : (options.projectId ?? ctx.projectId)
       : ctx.projectId
     const [instances, builds] = await Promise.all([
-      this.cell.listInstances({ projectId }),
+      this.cell.instances.list({ projectId }),
       this.api.listBuildRequests(projectId),
     ])
     const seen = new Set(instances.map((i) => i.uuid))
@@ -206,7 +207,7 @@ export class ComputeApi {
     if (br) {
       if (!ctx.isAdmin && br.project_id !== ctx.projectId) throw new InstanceNotFound(uuid)
       if (await this.api.cancelBuildRequest(uuid)) {
-        await this.cell.release(uuid)
+        await this.cell.nodes.release(uuid)
         return
       }
     }
@@ -223,7 +224,7 @@ export class ComputeApi {
       await this.localDelete(instance)
       return
     }
-    await this.cell.updateInstance(uuid, { task_state: TaskState.DELETING })
+    await this.cell.instances.update(uuid, { task_state: TaskState.DELETING })
     const deleting = { ...instance, task_state: TaskState.DELETING }
     await this.compute.terminateInstance(ctx, deleting)
   }
@@ -231,13 +232,13 @@ export class ComputeApi {
   /** Delete without the host (no host, or its compute service is down), as Nova's `_local_delete`. */
   private async localDelete(instance: Instance): Promise<void> {
     this.log.info({ instance_uuid: instance.uuid, host: instance.host }, 'deleting instance locally')
-    await this.cell.release(instance.uuid)
-    await this.cell.destroyInstance(instance.uuid)
+    await this.cell.nodes.release(instance.uuid)
+    await this.cell.instances.destroy(instance.uuid)
     await this.api.queueForDelete(instance.uuid)
   }
 
   private async hostIsUp(host: string): Promise<boolean> {
-    const service = await this.cell.findService(host, 'nova-compute')
+    const service = await this.cell.services.find(host, 'nova-compute')
     return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
   }
 
@@ -253,7 +254,7 @@ export class ComputeApi {
   }
 
   async hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
-    const services = await this.cell.listServices({ binary: 'nova-compute' })
+    const services = await this.cell.services.list({ binary: 'nova-compute' })
     const out = new Map<string, string>()
     for (const s of services) {
       if (!hosts.includes(s.host)) continue

@@ -34,11 +34,11 @@ export class ConductorManager implements ConductorRpc {
     private readonly api: ApiStore | undefined,
     private readonly log: Logger,
   ) {
-    this.heartbeats = new HeartbeatBatcher((ids) => this.cell.reportServiceStates(ids), log)
+    this.heartbeats = new HeartbeatBatcher((ids) => this.cell.services.reportStates(ids), log)
   }
 
   async instance_update(ctx: RequestContext, args: InstanceUpdateArgs): Promise<void> {
-    await this.cell.updateInstance(
+    await this.cell.instances.update(
       args.instance_uuid,
       args.updates,
       args.expected_task_state,
@@ -50,8 +50,8 @@ export class ConductorManager implements ConductorRpc {
   async instance_destroy(ctx: RequestContext, args: InstanceDestroyArgs): Promise<void> {
     if (args.action_event) await this.recordEvent(ctx, args.instance_uuid, args.action_event)
     // Capacity first: once the server is gone from the API, its host's room is back too.
-    await this.cell.release(args.instance_uuid)
-    await this.cell.destroyInstance(args.instance_uuid)
+    await this.cell.nodes.release(args.instance_uuid)
+    await this.cell.instances.destroy(args.instance_uuid)
     await this.api?.queueForDelete(args.instance_uuid)
   }
 
@@ -68,18 +68,18 @@ export class ConductorManager implements ConductorRpc {
     _ctx: RequestContext,
     args: { instance_uuid: string; code: number; message: string; details: string | null; host: string },
   ): Promise<void> {
-    await this.cell.addFault(args.instance_uuid, args)
+    await this.cell.instances.addFault(args.instance_uuid, args)
   }
 
   instance_get_all_by_host(_ctx: RequestContext, args: { host: string }): Promise<Instance[]> {
-    return this.cell.listInstances({ host: args.host })
+    return this.cell.instances.list({ host: args.host })
   }
 
   service_get_or_create(
     _ctx: RequestContext,
     args: { host: string; binary: string; topic: string; version: number },
   ): Promise<ServiceRecord> {
-    return this.cell.getOrCreateService(args)
+    return this.cell.services.getOrCreate(args)
   }
 
   async service_report_state(_ctx: RequestContext, args: { service_id: number }): Promise<null> {
@@ -91,7 +91,7 @@ export class ConductorManager implements ConductorRpc {
     _ctx: RequestContext,
     args: { service_id: number; report: ComputeNodeReport },
   ): Promise<void> {
-    await this.cell.updateComputeNode(args.service_id, args.report)
+    await this.cell.nodes.update(args.service_id, args.report)
   }
 }
 
@@ -132,7 +132,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
         continue
       }
       // No build request: deleted by the user, or already taken by an earlier delivery.
-      const existing = await this.cell.findInstance(br.uuid, true)
+      const existing = await this.cell.instances.find(br.uuid, true)
       if (existing) await this.resumeBuild(ctx, existing, spec)
     }
     if (pending.length === 0) return
@@ -186,7 +186,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   ): Promise<void> {
     const [chosen, ...alternates] = hostList
     if (!chosen) return
-    const { instance, created } = await this.cell.createInstance({
+    const { instance, created } = await this.cell.instances.create({
       ...br,
       vm_state: VmState.BUILDING,
       task_state: TaskState.SCHEDULING,
@@ -203,8 +203,8 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     }
     if (!tookBuildRequest && (await this.deletedWhileScheduling(br.uuid))) {
       // The user deleted the server while it was being scheduled: undo, as Nova's conductor does.
-      await this.cell.release(br.uuid)
-      await this.cell.destroyInstance(br.uuid)
+      await this.cell.nodes.release(br.uuid)
+      await this.cell.instances.destroy(br.uuid)
       return
     }
     // Otherwise a twin delivery of this request (redelivered, or re-driven) took the build
@@ -242,20 +242,20 @@ export class ComputeTaskManager implements ComputeTaskRpc {
   /** A build failed on a host: claim the next alternate and try there, until none is left. */
   async build_instances(ctx: RequestContext, args: BuildInstancesArgs): Promise<void> {
     const uuid = args.instance.uuid
-    await this.cell.release(uuid)
+    await this.cell.nodes.release(uuid)
     const alternates = args.num_attempts < this.maxAttempts ? [...args.host_list] : []
     while (alternates.length > 0) {
       const next = alternates.shift()!
-      const node = await this.cell.findComputeNode(next.service_host, next.nodename)
+      const node = await this.cell.nodes.find(next.service_host, next.nodename)
       if (!node) continue
-      const claimed = await this.cell.claim(node.id, uuid, {
+      const claimed = await this.cell.nodes.claim(node.id, uuid, {
         vcpus: args.request_spec.flavor.vcpus,
         memory_mb: args.request_spec.flavor.memory_mb,
         disk_gb: args.request_spec.flavor.root_gb + args.request_spec.flavor.ephemeral_gb,
       })
       if (!claimed) continue
       const updates = { host: next.service_host, node: next.nodename, task_state: TaskState.SCHEDULING }
-      await this.cell.updateInstance(uuid, updates, [TaskState.SCHEDULING, null])
+      await this.cell.instances.update(uuid, updates, [TaskState.SCHEDULING, null])
       const instance = { ...args.instance, ...updates }
       await this.compute.buildAndRunInstance(ctx, next.service_host, {
         instance,
@@ -267,8 +267,13 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       return
     }
     const message = `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${uuid}.`
-    await this.cell.addFault(uuid, { code: 500, message, details: args.reason, host: args.instance.host })
-    await this.cell.updateInstance(uuid, { vm_state: VmState.ERROR, task_state: null })
+    await this.cell.instances.addFault(uuid, {
+      code: 500,
+      message,
+      details: args.reason,
+      host: args.instance.host,
+    })
+    await this.cell.instances.update(uuid, { vm_state: VmState.ERROR, task_state: null })
   }
 
   /**
@@ -285,7 +290,7 @@ export class ComputeTaskManager implements ComputeTaskRpc {
     if (!(await this.api.getBuildRequest(br.uuid))) return
     const message = err instanceof Error ? err.message : String(err)
     const traceback = err instanceof Error ? (err.stack ?? null) : null
-    const { created } = await this.cell.createInstance(
+    const { created } = await this.cell.instances.create(
       { ...br, vm_state: VmState.ERROR, task_state: null, host: null, node: null },
       { code: 500, message, details: traceback },
     )
@@ -301,6 +306,6 @@ export class ComputeTaskManager implements ComputeTaskRpc {
       details: message,
     })
     await this.api.setInstanceCell(br.uuid, this.cellMapping.id)
-    if (!(await this.api.deleteBuildRequest(br.uuid))) await this.cell.destroyInstance(br.uuid)
+    if (!(await this.api.deleteBuildRequest(br.uuid))) await this.cell.instances.destroy(br.uuid)
   }
 }

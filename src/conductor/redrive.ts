@@ -1,6 +1,7 @@
 import type { ComputeClient } from '../compute/rpcapi.js'
 import type { ApiStore } from '../db/api/api-store.js'
-import type { CellStore, StalledState } from '../db/cell/cell-store.js'
+import type { CellStore } from '../db/cell/cell-store.js'
+import type { StalledState } from '../db/cell/instance-store.js'
 import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
 import { TaskState, VmState } from '../objects/states.js'
 import { isMessagingFailure } from '../rpc/retry.js'
@@ -90,7 +91,7 @@ export class StalledWorkRedriver {
 
   /** Instances placed on a host that never started building them: build_and_run_instance again. */
   private async redriveBuilds(before: string): Promise<void> {
-    for (const instance of await this.cell.listStalledInstances(SCHEDULING, before, this.batchSize)) {
+    for (const instance of await this.cell.instances.listStalled(SCHEDULING, before, this.batchSize)) {
       // No host: a reschedule in flight, which the conductor's build_instances owns.
       if (!instance.host || !instance.node) continue
       const spec = await this.api.getRequestSpec(instance.uuid)
@@ -98,7 +99,7 @@ export class StalledWorkRedriver {
         this.log.warn({ instance_uuid: instance.uuid }, 'stalled build has no request spec; not re-driven')
         continue
       }
-      if (!(await this.cell.touchStalledInstance(instance.uuid, SCHEDULING, before))) continue
+      if (!(await this.cell.instances.touchStalled(instance.uuid, SCHEDULING, before))) continue
       const ctx = await this.contextOfLastAction(instance)
       this.log.warn(
         { instance_uuid: instance.uuid, host: instance.host, request_id: ctx.requestId },
@@ -111,13 +112,13 @@ export class StalledWorkRedriver {
   /** Deletes their host never finished: terminate_instance again, if the host is up to do it. */
   private async redriveDeletes(before: string): Promise<void> {
     const hostUp = new Map<string, boolean>()
-    for (const instance of await this.cell.listStalledInstances(DELETING, before, this.batchSize)) {
+    for (const instance of await this.cell.instances.listStalled(DELETING, before, this.batchSize)) {
       const host = instance.host
       if (!host) continue
       if (!hostUp.has(host)) hostUp.set(host, await this.isComputeUp(host))
       // A host that is down finishes its deletes when it starts again (init_host).
       if (!hostUp.get(host)) continue
-      if (!(await this.cell.touchStalledInstance(instance.uuid, DELETING, before))) continue
+      if (!(await this.cell.instances.touchStalled(instance.uuid, DELETING, before))) continue
       const ctx = await this.contextOfLastAction(instance)
       this.log.warn(
         { instance_uuid: instance.uuid, host, request_id: ctx.requestId },
@@ -128,7 +129,7 @@ export class StalledWorkRedriver {
   }
 
   private async isComputeUp(host: string): Promise<boolean> {
-    const service = await this.cell.findService(host, 'nova-compute')
+    const service = await this.cell.services.find(host, 'nova-compute')
     return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
   }
 

@@ -212,7 +212,7 @@ export class HostStateCache {
     r: ResourceRequest,
     group?: GroupPolicyClaim | null,
   ): Promise<boolean> {
-    const ok = await this.cell.claim(host.nodeId, consumerUuid, r, group)
+    const ok = await this.cell.nodes.claim(host.nodeId, consumerUuid, r, group)
     if (ok) host.consume(r)
     return ok
   }

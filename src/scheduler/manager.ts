@@ -138,7 +138,7 @@ export class SchedulerManager implements SchedulerRpc {
       }
     } catch (err) {
       // All or nothing, as Nova: give back the claims made for the earlier instances.
-      for (const uuid of claimed) await this.cell.release(uuid)
+      for (const uuid of claimed) await this.cell.nodes.release(uuid)
       throw err
     }
     return results
@@ -208,7 +208,7 @@ export class SchedulerManager implements SchedulerRpc {
 
   /** The node an instance's claim is already on, if it holds one. */
   private async heldSelection(instanceUuid: string): Promise<Selection | undefined> {
-    const held = await this.cell.allocationNode(instanceUuid)
+    const held = await this.cell.nodes.allocationNode(instanceUuid)
     if (held === undefined) return undefined
     if (!this.cache.get(held)) await this.cache.reloadNode(held)
     const holder = this.cache.get(held)

@@ -26,13 +26,13 @@ describe.each(['sqlite', 'mysql', 'postgres'] as DbKind[])('group policy claims 
     cell = new CellStore(connectDb<CellSchema>(dbs.cell, { poolSize: 10 }))
     await syncSchema(cell.db, cellMigrations, 'main')
     for (const host of ['n1', 'n2']) {
-      const service = await cell.getOrCreateService({
+      const service = await cell.services.getOrCreate({
         host,
         binary: 'nova-compute',
         topic: 'compute',
         version: 64,
       })
-      const node = await cell.updateComputeNode(service.id, {
+      const node = await cell.nodes.update(service.id, {
         host,
         hypervisor_hostname: host,
         hypervisor_type: 'fake',
@@ -63,15 +63,15 @@ describe.each(['sqlite', 'mysql', 'postgres'] as DbKind[])('group policy claims 
   })
 
   const race = (node: number, group: GroupPolicyClaim, n: number) =>
-    Promise.all(Array.from({ length: n }, () => cell.claim(node, randomUUID(), tiny, group)))
+    Promise.all(Array.from({ length: n }, () => cell.nodes.claim(node, randomUUID(), tiny, group)))
 
   it('lets one anti-affinity member per node through, however many claim at once', async () => {
     const group: GroupPolicyClaim = { uuid: randomUUID(), policy: 'anti-affinity', maxServerPerHost: 1 }
     const results = await race(nodes[0]!, group, 10)
     expect(results.filter(Boolean)).toHaveLength(1)
     // The other node is still free for the group.
-    expect(await cell.claim(nodes[1]!, randomUUID(), tiny, group)).toBe(true)
-    expect(await cell.claim(nodes[1]!, randomUUID(), tiny, group)).toBe(false)
+    expect(await cell.nodes.claim(nodes[1]!, randomUUID(), tiny, group)).toBe(true)
+    expect(await cell.nodes.claim(nodes[1]!, randomUUID(), tiny, group)).toBe(false)
   })
 
   it('honours max_server_per_host', async () => {
@@ -81,16 +81,16 @@ describe.each(['sqlite', 'mysql', 'postgres'] as DbKind[])('group policy claims 
 
   it('keeps an affinity group on one node', async () => {
     const group: GroupPolicyClaim = { uuid: randomUUID(), policy: 'affinity', maxServerPerHost: 1 }
-    expect(await cell.claim(nodes[0]!, randomUUID(), tiny, group)).toBe(true)
-    expect(await cell.claim(nodes[1]!, randomUUID(), tiny, group)).toBe(false)
+    expect(await cell.nodes.claim(nodes[0]!, randomUUID(), tiny, group)).toBe(true)
+    expect(await cell.nodes.claim(nodes[1]!, randomUUID(), tiny, group)).toBe(false)
     expect((await race(nodes[0]!, group, 5)).every(Boolean)).toBe(true)
   })
 
   it('gives the room of a refused claim back', async () => {
-    const before = (await cell.findComputeNode('n1', 'n1'))!.memory_mb_allocated
+    const before = (await cell.nodes.find('n1', 'n1'))!.memory_mb_allocated
     const group: GroupPolicyClaim = { uuid: randomUUID(), policy: 'anti-affinity', maxServerPerHost: 1 }
     await race(nodes[0]!, group, 4)
-    const after = (await cell.findComputeNode('n1', 'n1'))!.memory_mb_allocated
+    const after = (await cell.nodes.find('n1', 'n1'))!.memory_mb_allocated
     expect(after - before).toBe(512)
   })
 })

@@ -41,7 +41,7 @@ describe.each([
     await new Promise((r) => setTimeout(r, 300))
     await cloud.settle()
     const cell = cloud.runtime.cellStore()
-    const server = await cell.getInstance(br.uuid)
+    const server = await cell.instances.get(br.uuid)
     expect(server.vm_state).toBe('active')
     const claims = await cell.db.kysely
       .selectFrom('allocations')
@@ -49,7 +49,7 @@ describe.each([
       .where('consumer_uuid', '=', br.uuid)
       .execute()
     expect(claims).toHaveLength(1)
-    expect(claims[0]!.compute_node_id).toBe((await cell.findComputeNode(server.host!, server.node!))!.id)
+    expect(claims[0]!.compute_node_id).toBe((await cell.nodes.find(server.host!, server.node!))!.id)
     expect((await client.request('DELETE', `/v2.1/servers/${br.uuid}`)).status).toBe(204)
     await client.waitForGone([br.uuid])
     const left = await cell.db.kysely
@@ -64,7 +64,7 @@ describe.each([
     const id = await client.createServer('dup-build')
     await client.waitForStatus([id], 'ACTIVE')
     const cell = cloud.runtime.cellStore()
-    const instance = await cell.getInstance(id)
+    const instance = await cell.instances.get(id)
     const compute = new ComputeRpcClient(cloud.runtime.rpc())
     const spec = (await cloud.runtime.apiStore().getRequestSpec(id))!
     await compute.buildAndRunInstance(makeContext({ userId: 'demo', projectId: 'demo' }), instance.host!, {
@@ -76,7 +76,7 @@ describe.each([
     })
     await new Promise((r) => setTimeout(r, 300))
     await cloud.settle()
-    const after = await cell.getInstance(id)
+    const after = await cell.instances.get(id)
     expect(after.vm_state).toBe('active')
     expect(after.launched_at).toBe(instance.launched_at)
     expect((await client.request('DELETE', `/v2.1/servers/${id}`)).status).toBe(204)

@@ -86,7 +86,7 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
 
   /** The instance the conductor makes of a build request, placed on compute1, without the cast. */
   async function placeWithoutBuilding({ br }: RecordedBuildRequest): Promise<void> {
-    await cell().createInstance({
+    await cell().instances.create({
       ...br,
       vm_state: VmState.BUILDING,
       task_state: TaskState.SCHEDULING,
@@ -101,7 +101,7 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
     const { br, spec } = await recordBuildRequest(api(), 'lost-create')
     await redrive(60)
     expect(await api().getBuildRequest(br.uuid)).toBeDefined()
-    expect(await cell().findInstance(br.uuid)).toBeUndefined()
+    expect(await cell().instances.find(br.uuid)).toBeUndefined()
     await redrive(0)
     await client.waitForStatus([br.uuid], 'ACTIVE')
     expect(await api().getBuildRequest(br.uuid)).toBeUndefined()
@@ -115,14 +115,14 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
     await placeWithoutBuilding(recorded)
     await redrive(0)
     await client.waitForStatus([recorded.br.uuid], 'ACTIVE')
-    expect((await cell().getInstance(recorded.br.uuid)).host).toBe('compute1')
+    expect((await cell().instances.get(recorded.br.uuid)).host).toBe('compute1')
   })
 
   it('sends a delete its host never finished to that host again', async () => {
     const id = await client.createServer('lost-delete')
     await client.waitForStatus([id], 'ACTIVE')
     // The API's part of a delete, without its cast.
-    await cell().updateInstance(id, { task_state: TaskState.DELETING })
+    await cell().instances.update(id, { task_state: TaskState.DELETING })
     await redrive(0)
     await client.waitForGone([id])
   })
@@ -140,7 +140,7 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
     const later = dbNow()
     const state = { vmState: VmState.BUILDING, taskState: TaskState.SCHEDULING }
     const instanceTouches = await Promise.all(
-      [1, 2, 3].map(() => cell().touchStalledInstance(recorded.br.uuid, state, later)),
+      [1, 2, 3].map(() => cell().instances.touchStalled(recorded.br.uuid, state, later)),
     )
     expect(instanceTouches.filter(Boolean)).toHaveLength(1)
     await redrive(0)
@@ -159,7 +159,7 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
       request_specs: [unreachable.spec],
     })
     expect(await api().getBuildRequest(unreachable.br.uuid)).toBeDefined()
-    expect(await cell().findInstance(unreachable.br.uuid, true)).toBeUndefined()
+    expect(await cell().instances.find(unreachable.br.uuid, true)).toBeUndefined()
     await redrive(0)
     await client.waitForStatus([unreachable.br.uuid], 'ACTIVE')
 
@@ -173,7 +173,7 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
       build_requests: [unplaceable.br],
       request_specs: [unplaceable.spec],
     })
-    expect((await cell().getInstance(unplaceable.br.uuid)).vm_state).toBe(VmState.ERROR)
+    expect((await cell().instances.get(unplaceable.br.uuid)).vm_state).toBe(VmState.ERROR)
   })
 
   it('builds a server whose build request a twin delivery took, and undoes one the user deleted', async () => {
@@ -197,8 +197,8 @@ describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db)
     await client.waitForStatus([twinTook], 'ACTIVE')
     // The user deleted it while it was being scheduled: gone, its claim given back.
     const userDeleted = await overtaken((uuid) => api().cancelBuildRequest(uuid))
-    expect(await cell().findInstance(userDeleted)).toBeUndefined()
-    expect(await cell().allocationNode(userDeleted)).toBeUndefined()
+    expect(await cell().instances.find(userDeleted)).toBeUndefined()
+    expect(await cell().nodes.allocationNode(userDeleted)).toBeUndefined()
     expect((await client.getServer(userDeleted)).status).toBe(404)
   })
 

@@ -89,7 +89,7 @@ describe('SchedulerManager on a cell database', () => {
     expect(await hostOf(a, { memory_mb: 100 })).toBe('host2')
     // Release the big one (a delete, by the conductor): host1 is the roomiest again for a.
     const conductor = seeded.connect()
-    await conductor.release(spec().instance_uuid.replace(/\d+$/, String(n - 2)))
+    await conductor.nodes.release(spec().instance_uuid.replace(/\d+$/, String(n - 2)))
     expect(await hostOf(a, { memory_mb: 100 })).toBe('host1')
   })
 
@@ -105,7 +105,7 @@ describe('SchedulerManager on a cell database', () => {
     expect(placed).toHaveLength(9)
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     for (const r of rejected) expect(String(r.reason.message)).toMatch(/^No valid host was found\. /)
-    const nodes = await seeded.cell.listComputeNodes()
+    const nodes = await seeded.cell.nodes.list()
     for (const node of nodes) expect(node.memory_mb_allocated).toBe(3 * 2000)
   })
 
@@ -128,16 +128,16 @@ describe('SchedulerManager on a cell database', () => {
     seeded = await seedCell(3, { vcpus: 8, memory_mb: 8192, local_gb: 100 })
     const s = scheduler(seeded.cell)
     await s.start()
-    const node = (await seeded.cell.listComputeNodes())[0]!
+    const node = (await seeded.cell.nodes.list())[0]!
     const { id, uuid, created_at, updated_at, deleted_at, deleted, mapped, service_id, ...rest } = node
-    const report = { ...rest, failed_builds: 1 } as Parameters<typeof seeded.cell.updateComputeNode>[1]
-    await seeded.cell.updateComputeNode(service_id!, report)
+    const report = { ...rest, failed_builds: 1 } as Parameters<typeof seeded.cell.nodes.update>[1]
+    await seeded.cell.nodes.update(service_id!, report)
     // host1 is the emptiest (and first) but failed a build: every other host comes first.
     const [[first, ...alternates]] = (await place(s)) as [Selection[]]
     expect(first!.service_host).not.toBe('host1')
     expect(alternates.at(-1)!.service_host).toBe('host1')
     // A success resets the count (the compute reports 0): host1 is back in the running.
-    await seeded.cell.updateComputeNode(service_id!, { ...report, failed_builds: 0 })
+    await seeded.cell.nodes.update(service_id!, { ...report, failed_builds: 0 })
     expect(await hostOf(s)).toBe('host1')
   })
 
@@ -181,8 +181,8 @@ describe('SchedulerManager on a cell database', () => {
     seeded = await seedCell(2, { vcpus: 8, memory_mb: 8192, local_gb: 100 })
     const s = scheduler(seeded.cell, { weightClasses: ['RAMWeigher'] })
     await s.start()
-    const host1 = (await seeded.cell.listServices({ host: 'host1' }))[0]!
-    expect(await seeded.cell.destroyService(host1.id)).toBe(true)
+    const host1 = (await seeded.cell.services.list({ host: 'host1' }))[0]!
+    expect(await seeded.cell.services.destroy(host1.id)).toBe(true)
     expect(await hostOf(s)).toBe('host2')
     expect(await hostOf(s)).toBe('host2')
     await expect(place(s, { memory_mb: 7000 })).rejects.toThrow(
@@ -194,8 +194,8 @@ describe('SchedulerManager on a cell database', () => {
     seeded = await seedCell(2, { vcpus: 8, memory_mb: 8192, local_gb: 100 })
     const s = scheduler(seeded.cell)
     await s.start()
-    const host1 = (await seeded.cell.listServices({ host: 'host1' }))[0]!
-    await seeded.cell.updateService(host1.id, { disabled: true, disabled_reason: 'drain' })
+    const host1 = (await seeded.cell.services.list({ host: 'host1' }))[0]!
+    await seeded.cell.services.update(host1.id, { disabled: true, disabled_reason: 'drain' })
     expect(new Set([await hostOf(s), await hostOf(s), await hostOf(s)])).toEqual(new Set(['host2']))
     await addHosts(seeded.cell, 3, 1, { vcpus: 8, memory_mb: 16384, local_gb: 100 })
     expect(await hostOf(s)).toBe('host3')
@@ -208,7 +208,7 @@ describe('SchedulerManager on a cell database', () => {
     await expect(place(s, { memory_mb: 3000 }, 3)).rejects.toThrow(
       /^No valid host was found\. There are not enough hosts available\. RamFilter removed 2 of 2 hosts: needs 3000 MB, most free is 584 MB\.$/,
     )
-    const nodes = await seeded.cell.listComputeNodes()
+    const nodes = await seeded.cell.nodes.list()
     expect(nodes.map((x) => x.memory_mb_allocated)).toEqual([0, 0])
     const two = await place(s, { memory_mb: 3000 }, 2)
     expect(two.map((sel) => sel[0]!.service_host).sort()).toEqual(['host1', 'host2'])
@@ -227,7 +227,7 @@ describe('SchedulerManager on a cell database', () => {
     const first = await s.select_destinations(adminContext(), args)
     const again = await s.select_destinations(adminContext(), args)
     expect(again[0]![0]!.service_host).toBe(first[0]![0]!.service_host)
-    const nodes = await seeded.cell.listComputeNodes()
+    const nodes = await seeded.cell.nodes.list()
     expect(nodes.reduce((sum, x) => sum + x.memory_mb_allocated, 0)).toBe(1024)
   })
 
@@ -248,7 +248,7 @@ describe('SchedulerManager on a cell database', () => {
     expect((await once([sp.instance_uuid]))[0]![0]!.service_host).toBe('host1')
     await expect(once([sp.instance_uuid, `${sp.instance_uuid}-b`])).rejects.toThrow(/No valid host/)
     // ...and the failed request did not release the claim an earlier delivery made.
-    const [node] = await seeded.cell.listComputeNodes()
+    const [node] = await seeded.cell.nodes.list()
     expect(node!.memory_mb_allocated).toBe(3000)
   })
 

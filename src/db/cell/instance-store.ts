@@ -1,0 +1,327 @@
+import {
+  type ExpressionBuilder,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  sql,
+  type Transaction,
+} from 'kysely'
+import type { Flavor } from '../../objects/flavor.js'
+import type {
+  Instance,
+  InstanceFault,
+  InstanceUpdates,
+  NewFault,
+  NewInstance,
+} from '../../objects/instance.js'
+import { VmState } from '../../objects/states.js'
+import {
+  InstanceNotFound,
+  UnexpectedDeletingTaskStateError,
+  UnexpectedTaskStateError,
+} from '../../shared/errors.js'
+import { dbNow } from '../../shared/time.js'
+import type { Db } from '../connect.js'
+import type { CellSchema, InstancesTable } from './schema.js'
+
+/** The state of instances whose work the conductor's re-drive looks for. */
+export interface StalledState {
+  readonly taskState: string
+  readonly vmState?: string
+}
+
+/** Live, in `state`, and unchanged since `before`. */
+function stalledIn(eb: ExpressionBuilder<CellSchema, 'instances'>, state: StalledState, before: string) {
+  return eb.and([
+    eb('deleted', '=', 0),
+    eb('task_state', '=', state.taskState),
+    eb('updated_at', '<', before),
+    ...(state.vmState ? [eb('vm_state', '=', state.vmState)] : []),
+  ])
+}
+
+/** The instances of one cell and their faults. */
+export class InstanceStore {
+  constructor(private readonly db: Db<CellSchema>) {}
+
+  private get k() {
+    return this.db.kysely
+  }
+
+  /**
+   * Insert a new instance; `created` is false when it already existed (a duplicate request). A
+   * fault given is written in the same transaction, so an instance born in ERROR is never seen
+   * without the fault that says why.
+   */
+  async create(n: NewInstance, fault?: NewFault): Promise<{ instance: Instance; created: boolean }> {
+    const { flavor, metadata, ...rest } = n
+    const values = {
+      ...rest,
+      power_state: 0,
+      instance_type_id: flavor.id,
+      flavor: JSON.stringify(flavor),
+      metadata: JSON.stringify(metadata),
+      memory_mb: flavor.memory_mb,
+      vcpus: flavor.vcpus,
+      root_gb: flavor.root_gb,
+      ephemeral_gb: flavor.ephemeral_gb,
+      launched_on: n.host,
+      progress: 0,
+      locked: false,
+      // Now, not the request's created_at: the conductor's re-drive measures a stall from here.
+      updated_at: dbNow(),
+    }
+    let id: number
+    try {
+      id = fault
+        ? await this.k.transaction().execute(async (tx) => {
+            const inserted = await this.insertReturningId(tx, values)
+            await insertFault(tx, n.uuid, fault)
+            return inserted
+          })
+        : await this.insertReturningId(this.k, values)
+    } catch (err) {
+      // Already there (a redelivered build message): return it as it is.
+      const existing = await this.find(n.uuid, true)
+      if (existing) return { instance: existing, created: false }
+      throw err
+    }
+    return {
+      instance: toInstance({ ...nullInstanceColumns, ...values, id, deleted: 0, deleted_at: null }, null),
+      created: true,
+    }
+  }
+
+  private async insertReturningId(
+    db: Kysely<CellSchema> | Transaction<CellSchema>,
+    values: Insertable<InstancesTable>,
+  ): Promise<number> {
+    if (this.db.dialect === 'postgres') {
+      const row = await db.insertInto('instances').values(values).returning('id').executeTakeFirstOrThrow()
+      return row.id
+    }
+    const res = await db.insertInto('instances').values(values).executeTakeFirstOrThrow()
+    return Number(res.insertId)
+  }
+
+  async find(uuid: string, withDeleted = false): Promise<Instance | undefined> {
+    let q = this.k.selectFrom('instances').selectAll().where('uuid', '=', uuid)
+    if (!withDeleted) q = q.where('deleted', '=', 0)
+    const row = await q.executeTakeFirst()
+    if (!row) return undefined
+    const [instance] = await this.withFaults([row])
+    return instance
+  }
+
+  async get(uuid: string, withDeleted = false): Promise<Instance> {
+    const instance = await this.find(uuid, withDeleted)
+    if (!instance) throw new InstanceNotFound(uuid)
+    return instance
+  }
+
+  async list(filter: { projectId?: string | null; host?: string } = {}): Promise<Instance[]> {
+    let q = this.k.selectFrom('instances').selectAll().where('deleted', '=', 0)
+    if (filter.projectId) q = q.where('project_id', '=', filter.projectId)
+    if (filter.host) q = q.where('host', '=', filter.host)
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute()
+    return this.withFaults(rows)
+  }
+
+  private async withFaults(rows: Selectable<InstancesTable>[]): Promise<Instance[]> {
+    const erroring = rows.filter((r) => r.vm_state === VmState.ERROR || r.vm_state === VmState.DELETED)
+    const faults = new Map<string, InstanceFault>()
+    if (erroring.length > 0) {
+      const faultRows = await this.k
+        .selectFrom('instance_faults')
+        .selectAll()
+        .where(
+          'instance_uuid',
+          'in',
+          erroring.map((r) => r.uuid),
+        )
+        .orderBy('id', 'desc')
+        .execute()
+      for (const f of faultRows) {
+        if (!faults.has(f.instance_uuid)) {
+          faults.set(f.instance_uuid, {
+            code: f.code,
+            message: f.message,
+            details: f.details,
+            host: f.host,
+            created_at: f.created_at,
+          })
+        }
+      }
+    }
+    return rows.map((r) => toInstance(r, faults.get(r.uuid) ?? null))
+  }
+
+  /**
+   * Write state changes, compare-and-swap on task_state as Nova's `instance.save(expected_task_state=…)`:
+   * the write happens only if task_state is one of `expectedTaskState`, otherwise it raises.
+   */
+  async update(
+    uuid: string,
+    updates: InstanceUpdates,
+    expectedTaskState?: readonly (string | null)[],
+    expectedVmState?: string,
+  ): Promise<void> {
+    let q = this.k
+      .updateTable('instances')
+      .set({ ...updates, updated_at: dbNow() })
+      .where('uuid', '=', uuid)
+      .where('deleted', '=', 0)
+    if (expectedVmState) q = q.where('vm_state', '=', expectedVmState)
+    if (expectedTaskState) {
+      const values = expectedTaskState.filter((s): s is string => s !== null)
+      const allowNull = expectedTaskState.includes(null)
+      q = q.where((eb) => {
+        const ors = []
+        if (values.length > 0) ors.push(eb('task_state', 'in', values))
+        if (allowNull) ors.push(eb('task_state', 'is', null))
+        return eb.or(ors)
+      })
+    }
+    const res = await q.executeTakeFirst()
+    if (Number(res.numUpdatedRows) > 0) return
+    // Nothing matched: say why (gone, or another task got there first).
+    const current = await this.get(uuid)
+    if (expectedTaskState) {
+      const Err =
+        current.task_state === 'deleting' ? UnexpectedDeletingTaskStateError : UnexpectedTaskStateError
+      throw new Err(uuid, expectedTaskState, current.task_state)
+    }
+  }
+
+  /**
+   * Live instances in `state` unchanged since `before` (stored-format time), oldest first: work
+   * whose message may have been lost, for the conductor's re-drive.
+   */
+  async listStalled(state: StalledState, before: string, limit: number): Promise<Instance[]> {
+    const rows = await this.k
+      .selectFrom('instances')
+      .selectAll()
+      .where((eb) => stalledIn(eb, state, before))
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+    return this.withFaults(rows)
+  }
+
+  /**
+   * Mark a stalled instance as re-driven now; false if it changed since `before` or left `state`.
+   * Of several conductors re-driving at once, one wins each instance.
+   */
+  async touchStalled(uuid: string, state: StalledState, before: string): Promise<boolean> {
+    const res = await this.k
+      .updateTable('instances')
+      .set({ updated_at: dbNow() })
+      .where('uuid', '=', uuid)
+      .where((eb) => stalledIn(eb, state, before))
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
+  }
+
+  /** Soft-delete the row (Nova sets `deleted = id`), so it no longer shows but stays for audit. */
+  async destroy(uuid: string): Promise<boolean> {
+    const now = dbNow()
+    const res = await this.k
+      .updateTable('instances')
+      .set({
+        deleted: sql<number>`id`,
+        deleted_at: now,
+        terminated_at: now,
+        vm_state: VmState.DELETED,
+        task_state: null,
+        power_state: 0,
+        updated_at: now,
+      })
+      .where('uuid', '=', uuid)
+      .where('deleted', '=', 0)
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
+  }
+
+  async addFault(uuid: string, fault: NewFault): Promise<void> {
+    await insertFault(this.k, uuid, fault)
+  }
+
+  /** Live instances on these hosts (Nova's `InstanceList.get_count_by_hosts`). */
+  async countByHosts(hosts: readonly string[]): Promise<number> {
+    if (hosts.length === 0) return 0
+    const row = await this.k
+      .selectFrom('instances')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('deleted', '=', 0)
+      .where('host', 'in', [...hosts])
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+}
+
+/** Columns a new instance row starts without. */
+const nullInstanceColumns = {
+  launched_at: null,
+  terminated_at: null,
+  locked_by: null,
+  root_device_name: null,
+} as const
+
+async function insertFault(
+  db: Kysely<CellSchema> | Transaction<CellSchema>,
+  uuid: string,
+  fault: NewFault,
+): Promise<void> {
+  await db
+    .insertInto('instance_faults')
+    .values({
+      instance_uuid: uuid,
+      code: fault.code,
+      message: fault.message.slice(0, 255),
+      details: fault.details ?? null,
+      host: fault.host ?? null,
+      created_at: dbNow(),
+      updated_at: null,
+      deleted_at: null,
+    })
+    .execute()
+}
+
+function toInstance(r: Selectable<InstancesTable>, fault: InstanceFault | null): Instance {
+  return {
+    id: r.id,
+    uuid: r.uuid,
+    user_id: r.user_id,
+    project_id: r.project_id,
+    display_name: r.display_name,
+    display_description: r.display_description,
+    hostname: r.hostname,
+    vm_state: r.vm_state,
+    task_state: r.task_state,
+    power_state: r.power_state,
+    host: r.host,
+    node: r.node,
+    image_ref: r.image_ref,
+    flavor: JSON.parse(r.flavor ?? '{}') as Flavor,
+    availability_zone: r.availability_zone,
+    reservation_id: r.reservation_id,
+    launch_index: r.launch_index,
+    key_name: r.key_name,
+    user_data: r.user_data,
+    metadata: JSON.parse(r.metadata ?? '{}') as Record<string, string>,
+    config_drive: r.config_drive,
+    access_ip_v4: r.access_ip_v4,
+    access_ip_v6: r.access_ip_v6,
+    progress: r.progress,
+    locked: Boolean(r.locked),
+    locked_by: r.locked_by,
+    root_device_name: r.root_device_name,
+    launched_at: r.launched_at,
+    terminated_at: r.terminated_at,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    deleted: r.deleted !== 0,
+    fault,
+  }
+}
