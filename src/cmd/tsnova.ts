@@ -1,6 +1,7 @@
 import { Command } from 'commander'
-import { type Config, loadConfig } from '../config/config.js'
+import { type Config, ConfigError, type ConfigSource, configWarnings, loadConfig } from '../config/config.js'
 import { createLogger } from '../shared/logger.js'
+import { printConfigWarnings, withConfigOptions } from './config-args.js'
 import { startIdentity, startIdentityAndImage, startImage } from './identity-image.js'
 import { apiDbSync, dbSync } from './manage.js'
 import { Runtime } from './runtime.js'
@@ -9,19 +10,19 @@ import { startApi, startCompute, startConductor, startFakeHosts, startScheduler 
 
 type Starter = (rt: Runtime) => Promise<void>
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
-}
-
 /** Run services until SIGTERM/SIGINT, then close them cleanly. */
-async function run(
-  configFiles: string[],
-  name: string,
-  start: Starter,
-  overrides: Record<string, Record<string, string>> = {},
-) {
-  const config: Config = loadConfig(configFiles, overrides)
+async function run(configSources: readonly ConfigSource[], name: string, start: Starter) {
+  let config: Config
+  try {
+    config = loadConfig(configSources)
+  } catch (err) {
+    // The message names the file, the option and the rule: a stack trace would only bury it.
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`ERROR: ${err.message}`)
+    process.exit(1)
+  }
   const log = createLogger({ debug: config.debug, name })
+  for (const warning of configWarnings(config)) log.warn(warning)
   const rt = new Runtime(config, log)
   let stopping = false
   const stop = async (signal: string) => {
@@ -44,15 +45,16 @@ async function run(
 
 const program = new Command('tsnova').description('OpenStack Nova compute control plane in TypeScript')
 
-program
+const allInOne = program
   .command('all-in-one')
   .description('every service in one process: in-process transport, SQLite, the fake driver')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const allInOneConfig = withConfigOptions(allInOne)
+allInOne
   .option('--fake-hosts <n>', 'run this many fake compute hosts (<host>-1 … <host>-n) instead of one', '1')
-  .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
+  .action(async (opts: { fakeHosts: string }) => {
     const started = Date.now()
     const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
-    await run(opts.configFile, 'tsnova', async (rt) => {
+    await run(allInOneConfig(), 'tsnova', async (rt) => {
       await apiDbSync(rt.config)
       await dbSync(rt.config)
       await startConductor(rt)
@@ -84,13 +86,11 @@ for (const [name, start] of [
   ['conductor', async (rt: Runtime) => void (await startConductor(rt))],
   ['scheduler', async (rt: Runtime) => void (await startScheduler(rt))],
 ] as const) {
-  program
-    .command(name)
-    .description(`run nova-${name}`)
-    .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
-    .action(async (opts: { configFile: string[] }) => {
-      await run(opts.configFile, `nova-${name}`, start)
-    })
+  const command = program.command(name).description(`run nova-${name}`)
+  const configSources = withConfigOptions(command)
+  command.action(async () => {
+    await run(configSources(), `nova-${name}`, start)
+  })
 }
 
 for (const [name, description, start] of [
@@ -101,30 +101,27 @@ for (const [name, description, start] of [
   ],
   ['image', 'run the built-in image service (Glance v2 subset, [image] bind_port 9292)', startImage],
 ] as const) {
-  program
-    .command(name)
-    .description(description)
-    .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
-    .action(async (opts: { configFile: string[] }) => {
-      await run(
-        opts.configFile,
-        name === 'identity' ? 'keystone' : 'glance-api',
-        async (rt) => void (await start(rt)),
-      )
-    })
+  const command = program.command(name).description(description)
+  const configSources = withConfigOptions(command)
+  command.action(async () => {
+    await run(
+      configSources(),
+      name === 'identity' ? 'keystone' : 'glance-api',
+      async (rt) => void (await start(rt)),
+    )
+  })
 }
 
-program
-  .command('compute')
-  .description('run nova-compute')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const compute = program.command('compute').description('run nova-compute')
+const computeConfig = withConfigOptions(compute)
+compute
   .option(
     '--fake-hosts <n>',
     'run this many fake hosts (<host>-1 … <host>-n), each with its own queue, for scale tests',
     '1',
   )
-  .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
-    await run(opts.configFile, 'nova-compute', async (rt) => {
+  .action(async (opts: { fakeHosts: string }) => {
+    await run(computeConfig(), 'nova-compute', async (rt) => {
       const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
       if (hosts === 1) await startCompute(rt)
       else await startFakeHosts(rt, hosts)
@@ -132,17 +129,20 @@ program
     })
   })
 
-program
+const serviceListCommand = program
   .command('service')
   .description('the services of the cell database')
   .command('list')
   .description('list services, as `openstack compute service list`')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const serviceListConfig = withConfigOptions(serviceListCommand)
+serviceListCommand
   .option('--host <host>', 'only the services on this host')
   .option('--service <binary>', 'only services of this binary (e.g. nova-compute)')
-  .action(async (opts: { configFile: string[]; host?: string; service?: string }) => {
+  .action(async (opts: { host?: string; service?: string }) => {
     try {
-      console.log(await serviceList(loadConfig(opts.configFile), { host: opts.host, binary: opts.service }))
+      const config = loadConfig(serviceListConfig())
+      printConfigWarnings(config)
+      console.log(await serviceList(config, { host: opts.host, binary: opts.service }))
     } catch (err) {
       console.error(`ERROR: ${(err as Error).message}`)
       process.exitCode = 1
