@@ -12,6 +12,7 @@
  * - An option given twice in a file: the last one counts.
  */
 
+/** A configuration tsnova cannot start with: a file it cannot read or parse, a value it refuses. */
 export class ConfigError extends Error {}
 
 export interface ConfigFileValue {
@@ -26,7 +27,7 @@ export interface ParsedConfigFile {
   readonly groups: ReadonlyMap<string, ReadonlyMap<string, ConfigFileValue>>
 }
 
-export function normalizeGroupName(name: string): string {
+function normalizeGroupName(name: string): string {
   return name === 'DEFAULT' ? name : name.toLowerCase()
 }
 

@@ -1,16 +1,23 @@
 /** nova.conf as oslo.config reads it: syntax, substitution, sources, checks, warnings, generated docs. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
-import { describe, expect, expectTypeOf, it } from 'vitest'
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { type Config, ConfigError, configWarnings, loadConfig } from '../../src/config/config.js'
 import { configMarkdown, sampleConfig } from '../../src/config/generate.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 
+const tempDirs: string[] = []
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
 function tempDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'tsnova-config-'))
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsnova-config-'))
+  tempDirs.push(dir)
+  return dir
 }
 
 function conf(text: string, name = 'nova.conf', dir = tempDir()): string {
