@@ -1,23 +1,25 @@
 import { Command } from 'commander'
-import { loadConfig } from '../config/config.js'
+import { type Config, loadConfig } from '../config/config.js'
+import { configMarkdown, sampleConfig } from '../config/generate.js'
+import { printConfigWarnings, withConfigOptions } from './config-args.js'
 import { apiDbSync, dbSync } from './manage.js'
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
-}
-
 /** Admin commands, as operators know them from `nova-manage`. */
-const program = new Command('tsnova-manage')
-  .description('tsnova administration')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const program = new Command('tsnova-manage').description('tsnova administration')
+// Before or after the command, as nova-manage takes them: `tsnova-manage --config-file f db sync`.
+const configSources = withConfigOptions(program)
 
-const files = () => program.opts<{ configFile: string[] }>().configFile
+function config(): Config {
+  const loaded = loadConfig(configSources())
+  printConfigWarnings(loaded)
+  return loaded
+}
 
 const db = program.command('db').description('the cell database')
 db.command('sync')
   .description('create or upgrade the cell database schema and map the cell')
   .action(async () => {
-    const applied = await dbSync(loadConfig(files()))
+    const applied = await dbSync(config())
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.')
   })
 
@@ -26,7 +28,7 @@ apiDb
   .command('sync')
   .description('create or upgrade the API database schema')
   .action(async () => {
-    const applied = await apiDbSync(loadConfig(files()))
+    const applied = await apiDbSync(config())
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'API database is up to date.')
   })
 
@@ -48,8 +50,18 @@ program
   .option('--bootstrap-image-url <url>', 'the image endpoint (default: from [image] bind_host/bind_port)')
   .action(async (o: Record<string, string | undefined>) => {
     const { bootstrapCommand } = await import('./identity-manage.js')
-    console.log(await bootstrapCommand(loadConfig(files()), o))
+    console.log(await bootstrapCommand(config(), o))
   })
+
+const configCommand = program.command('config').description("tsnova's options")
+configCommand
+  .command('sample')
+  .description('print a sample nova.conf: every option commented out, with its help and default')
+  .action(() => void process.stdout.write(sampleConfig()))
+configCommand
+  .command('markdown')
+  .description('print the options reference in Markdown (docs/configuration.md)')
+  .action(() => void process.stdout.write(configMarkdown()))
 
 try {
   await program.parseAsync(process.argv)

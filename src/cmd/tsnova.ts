@@ -1,6 +1,7 @@
 import { Command } from 'commander'
-import { type Config, loadConfig } from '../config/config.js'
+import { type Config, ConfigError, type ConfigSource, configWarnings, loadConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../shared/logger.js'
+import { printConfigWarnings, withConfigOptions } from './config-args.js'
 import type { ControlRuntime } from './control-runtime.js'
 import { Runtime } from './runtime.js'
 
@@ -11,24 +12,29 @@ import { Runtime } from './runtime.js'
 
 type Starter<R extends Runtime> = (rt: R) => Promise<void>
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
-}
-
 /** Run services that keep state (databases) until SIGTERM/SIGINT, then close them cleanly. */
-async function run(configFiles: string[], name: string, start: Starter<ControlRuntime>) {
+async function run(configSources: readonly ConfigSource[], name: string, start: Starter<ControlRuntime>) {
   const { ControlRuntime } = await import('./control-runtime.js')
-  await runWith(configFiles, name, (config, log) => new ControlRuntime(config, log), start)
+  await runWith(configSources, name, (config, log) => new ControlRuntime(config, log), start)
 }
 
 async function runWith<R extends Runtime>(
-  configFiles: string[],
+  configSources: readonly ConfigSource[],
   name: string,
   makeRuntime: (config: Config, log: Logger) => R,
   start: Starter<R>,
 ) {
-  const config: Config = loadConfig(configFiles)
+  let config: Config
+  try {
+    config = loadConfig(configSources)
+  } catch (err) {
+    // The message names the file, the option and the rule: a stack trace would only bury it.
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`ERROR: ${err.message}`)
+    process.exit(1)
+  }
   const log = createLogger({ debug: config.debug, name })
+  for (const warning of configWarnings(config)) log.warn(warning)
   const rt = makeRuntime(config, log)
   let stopping = false
   const stop = async (signal: string) => {
@@ -51,15 +57,16 @@ async function runWith<R extends Runtime>(
 
 const program = new Command('tsnova').description('OpenStack Nova compute control plane in TypeScript')
 
-program
+const allInOne = program
   .command('all-in-one')
   .description('every service in one process: in-process transport, SQLite, the fake driver')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const allInOneConfig = withConfigOptions(allInOne)
+allInOne
   .option('--fake-hosts <n>', 'run this many fake compute hosts (<host>-1 … <host>-n) instead of one', '1')
-  .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
+  .action(async (opts: { fakeHosts: string }) => {
     const started = Date.now()
     const hosts = Math.max(1, Number(opts.fakeHosts) || 1)
-    await run(opts.configFile, 'tsnova', async (rt) => {
+    await run(allInOneConfig(), 'tsnova', async (rt) => {
       const { apiDbSync, dbSync } = await import('./manage.js')
       const { startConductor } = await import('./conductor.js')
       const { startScheduler } = await import('./scheduler.js')
@@ -104,13 +111,11 @@ for (const [name, start] of [
     async (rt: ControlRuntime) => void (await (await import('./scheduler.js')).startScheduler(rt)),
   ],
 ] as const) {
-  program
-    .command(name)
-    .description(`run nova-${name}`)
-    .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
-    .action(async (opts: { configFile: string[] }) => {
-      await run(opts.configFile, `nova-${name}`, start)
-    })
+  const command = program.command(name).description(`run nova-${name}`)
+  const configSources = withConfigOptions(command)
+  command.action(async () => {
+    await run(configSources(), `nova-${name}`, start)
+  })
 }
 
 for (const [name, description, start] of [
@@ -125,32 +130,29 @@ for (const [name, description, start] of [
     async (rt: ControlRuntime) => (await import('./identity-image.js')).startImage(rt),
   ],
 ] as const) {
-  program
-    .command(name)
-    .description(description)
-    .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
-    .action(async (opts: { configFile: string[] }) => {
-      await run(
-        opts.configFile,
-        name === 'identity' ? 'keystone' : 'glance-api',
-        async (rt) => void (await start(rt)),
-      )
-    })
+  const command = program.command(name).description(description)
+  const configSources = withConfigOptions(command)
+  command.action(async () => {
+    await run(
+      configSources(),
+      name === 'identity' ? 'keystone' : 'glance-api',
+      async (rt) => void (await start(rt)),
+    )
+  })
 }
 
-program
-  .command('compute')
-  .description('run nova-compute')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const compute = program.command('compute').description('run nova-compute')
+const computeConfig = withConfigOptions(compute)
+compute
   .option(
     '--fake-hosts <n>',
     'run this many fake hosts (<host>-1 … <host>-n), each with its own queue, for scale tests',
     '1',
   )
-  .action(async (opts: { configFile: string[]; fakeHosts: string }) => {
+  .action(async (opts: { fakeHosts: string }) => {
     // A compute host has no database: a plain Runtime.
     await runWith(
-      opts.configFile,
+      computeConfig(),
       'nova-compute',
       (config, log) => new Runtime(config, log),
       async (rt) => {
@@ -163,18 +165,21 @@ program
     )
   })
 
-program
+const serviceListCommand = program
   .command('service')
   .description('the services of the cell database')
   .command('list')
   .description('list services, as `openstack compute service list`')
-  .option('--config-file <file>', 'nova.conf-style file (may be repeated)', collect, [])
+const serviceListConfig = withConfigOptions(serviceListCommand)
+serviceListCommand
   .option('--host <host>', 'only the services on this host')
   .option('--service <binary>', 'only services of this binary (e.g. nova-compute)')
-  .action(async (opts: { configFile: string[]; host?: string; service?: string }) => {
+  .action(async (opts: { host?: string; service?: string }) => {
     try {
+      const config = loadConfig(serviceListConfig())
+      printConfigWarnings(config)
       const { serviceList } = await import('./service-list.js')
-      console.log(await serviceList(loadConfig(opts.configFile), { host: opts.host, binary: opts.service }))
+      console.log(await serviceList(config, { host: opts.host, binary: opts.service }))
     } catch (err) {
       console.error(`ERROR: ${(err as Error).message}`)
       process.exitCode = 1

@@ -38,7 +38,7 @@ describe('config', () => {
   it('keeps queues transient by default, as Nova, and re-drives lost work after a minute', () => {
     const c = loadConfig()
     expect(c.oslo_messaging_rabbit.amqp_durable_queues).toBe(false)
-    expect(c.conductor).toEqual({ redrive_threshold: 60, redrive_interval: 30 })
+    expect(c.conductor).toEqual({ redrive_threshold: 60, redrive_interval: 30, redrive_max_attempts: 3 })
     const durable = loadConfig([conf('[oslo_messaging_rabbit]\namqp_durable_queues = True\n')])
     expect(durable.oslo_messaging_rabbit.amqp_durable_queues).toBe(true)
   })

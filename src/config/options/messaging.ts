@@ -1,0 +1,72 @@
+import { boolean, integer, type OptionGroup, type StringFormat, string } from './types.js'
+
+const VERSION_CAP: StringFormat = { pattern: /^(auto|\d+\.\d+)?$/, rule: "empty, 'auto' or a version X.Y" }
+
+function versionCap(service: string) {
+  return string({
+    default: '',
+    format: VERSION_CAP,
+    help: `The highest RPC API version sent to ${service}, for rolling upgrades: empty sends the newest this service knows, \`auto\` the newest every running ${service} understands, \`X.Y\` that version.`,
+  })
+}
+
+/** The message bus, and the conductor's re-drive of work whose message was lost. */
+export const messagingGroups = {
+  oslo_messaging_rabbit: {
+    help: "oslo.messaging's RabbitMQ driver, under its option names.",
+    options: {
+      amqp_durable_queues: boolean({
+        default: false,
+        help: 'Make the control exchange and the topic queues durable and their messages persistent, so queued requests survive a broker restart; every service on one broker must agree.',
+      }),
+      ssl: boolean({
+        default: false,
+        help: 'Connect to RabbitMQ over TLS.',
+      }),
+      ssl_ca_file: string({
+        default: '',
+        help: "CA certificates that verify the broker's certificate (with ssl only); empty means the system's.",
+      }),
+      ssl_cert_file: string({
+        default: '',
+        help: 'Client certificate presented to the broker (with ssl only); empty means none.',
+      }),
+      ssl_key_file: string({
+        default: '',
+        help: 'Private key of ssl_cert_file (with ssl only).',
+      }),
+      ssl_version: string({
+        default: '',
+        help: 'TLS protocol version to use, such as `TLSv1_2` (with ssl only); empty lets client and broker agree on one.',
+      }),
+    },
+  },
+  upgrade_levels: {
+    help: 'Caps on the RPC API versions sent to each service, so old and new services can run side by side during an upgrade.',
+    options: {
+      compute: versionCap('nova-compute'),
+      conductor: versionCap('nova-conductor'),
+      scheduler: versionCap('nova-scheduler'),
+    },
+  },
+  conductor: {
+    help: "tsnova's own: the conductor's re-drive of work whose message was lost (a broker restart with transient queues, a dropped reply).",
+    options: {
+      redrive_threshold: integer({
+        default: 60,
+        min: 0,
+        help: 'Seconds a build request no conductor took, a build a host never started or a delete a host never finished stays unchanged before it is sent again; 0 turns the re-drive off.',
+      }),
+      redrive_interval: integer({
+        default: 30,
+        min: 0,
+        help: 'Seconds between two looks for stalled work; 0 turns the re-drive off.',
+      }),
+      redrive_max_attempts: integer({
+        default: 3,
+        min: 1,
+        help: 'How many times the same work is re-driven; after that many, its server goes to ERROR.',
+      }),
+    },
+  },
+} satisfies Record<string, OptionGroup>
