@@ -22,6 +22,13 @@ export interface SendOptions {
 /**
  * Receives one message. The returned promise settles when handling is done: only then is the
  * message acknowledged, so a consumer that dies mid-handling leaves it for another.
+ *
+ * A rejection ends handling too: the transport logs it at error level ("message handler failed;
+ * message acknowledged") and acknowledges the message, which is not requeued and does not stop
+ * the consumer from taking the next one. The process is alive and ran the handler, so a requeue
+ * would hand the message back to the same failure, in a loop. Redelivery is only for a consumer
+ * that goes away (connection lost, process gone) before its handler settled. Rpc's handler does
+ * not reject for an endpoint's error: a call's goes back to its caller, a cast's is logged.
  */
 export type MessageHandler = (message: Message) => Promise<void>
 
@@ -37,6 +44,10 @@ export interface Subscription {
   close(): Promise<void>
 }
 
+/**
+ * Both implementations behave alike where a caller or a server can tell (test/rpc/transport.test.ts
+ * runs the same conformance tests against each), acknowledgement of a rejected message included.
+ */
 export interface Transport {
   /** Publish to `topic` / `topic.server` on the control exchange, or to `topic_fanout`. */
   send(target: Target, message: Message, options?: SendOptions): Promise<void>

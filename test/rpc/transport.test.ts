@@ -5,9 +5,26 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AmqpTransport, parseRabbitUrl, redactTransportUrl } from '../../src/rpc/amqp/amqp-transport.js'
 import { forgetHub, hubFor, InProcessTransport } from '../../src/rpc/in-process/in-process-transport.js'
 import { Rpc, type ServedEndpoint } from '../../src/rpc/rpc.js'
-import type { Message, Subscription, Target, Transport } from '../../src/rpc/transport.js'
+import type {
+  Message,
+  MessageHandler,
+  ReplyEvents,
+  SendOptions,
+  Subscription,
+  Target,
+  Transport,
+} from '../../src/rpc/transport.js'
 import { makeContext, type RequestContext } from '../../src/shared/context.js'
-import { MessagingTimeout, MessagingUnavailable, NoSuchMethod, NoValidHost } from '../../src/shared/errors.js'
+import {
+  FlavorExists,
+  InstanceNotFound,
+  MessagingTimeout,
+  MessagingUnavailable,
+  NoSuchMethod,
+  NotFound,
+  NoValidHost,
+  RemoteError,
+} from '../../src/shared/errors.js'
 import { createLogger, type Logger } from '../../src/shared/logger.js'
 import {
   closeConnections,
@@ -79,11 +96,76 @@ class Probe {
 
 const served = (endpoint: object): ServedEndpoint[] => [{ version: '1.0', endpoint }]
 
+/** An endpoint whose methods throw as real ones do: a Nova error, a bug, a Nova error the caller cannot rebuild. */
+class Thrower {
+  readonly casts: Record<string, unknown>[] = []
+  attempts = 0
+  async lose(_ctx: RequestContext, args: Record<string, unknown>): Promise<never> {
+    this.attempts++
+    throw new InstanceNotFound(String(args.uuid))
+  }
+  async stumble(): Promise<never> {
+    this.attempts++
+    throw new TypeError("Cannot read properties of undefined (reading 'host')")
+  }
+  async refuse(): Promise<never> {
+    this.attempts++
+    throw new FlavorExists('m1.tiny')
+  }
+  async explode(): Promise<never> {
+    this.attempts++
+    throw new Error('cast handler exploded')
+  }
+  async record(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    this.casts.push(args)
+  }
+  async whoami(): Promise<string> {
+    return 'thrower'
+  }
+}
+
+/**
+ * A transport whose servers count what reaches them by `_unique_id`: a redelivery (which Rpc's
+ * duplicate check would hide from the endpoint) shows up as a second count.
+ */
+class DeliveryCounter implements Transport {
+  readonly deliveries = new Map<string, number>()
+  constructor(private readonly inner: Transport) {}
+  send(target: Target, message: Message, options?: SendOptions): Promise<void> {
+    return this.inner.send(target, message, options)
+  }
+  reply(replyQueue: string, message: Message): Promise<void> {
+    return this.inner.reply(replyQueue, message)
+  }
+  listen(target: Target, handler: MessageHandler): Promise<Subscription> {
+    return this.inner.listen(target, async (message) => {
+      const id = String(message._unique_id)
+      this.deliveries.set(id, (this.deliveries.get(id) ?? 0) + 1)
+      await handler(message)
+    })
+  }
+  replyQueue(handler: (message: Message) => void, events?: ReplyEvents): Promise<string> {
+    return this.inner.replyQueue(handler, events)
+  }
+  close(): Promise<void> {
+    return this.inner.close()
+  }
+}
+
+/** A logger whose lines the test can read. */
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) })
+  return { logger, lines }
+}
+
 interface Bus {
   readonly name: string
   readonly enabled: boolean
   /** A new "process": its own transport on the shared bus. */
   transport(logger?: Logger): Transport
+  /** Messages still in a queue, delivered or not: 0 once every one was acknowledged. */
+  queueDepth(queue: string): Promise<number>
   setup(): Promise<void>
   teardown(): Promise<void>
 }
@@ -95,6 +177,8 @@ const inProcessBus: Bus = {
   name: 'in-process',
   enabled: true,
   transport: (logger = log) => new InProcessTransport(hubFor(memoryUrl), logger),
+  // The bus holds a message only while no consumer is attached; a requeue would show as a second delivery.
+  queueDepth: async (queue) => hubFor(memoryUrl).queues.get(queue)?.backlog.length ?? 0,
   setup: async () => {},
   teardown: async () => forgetHub(memoryUrl),
 }
@@ -102,6 +186,7 @@ const amqpBus: Bus = {
   name: 'amqp',
   enabled: haveRabbit,
   transport: (logger = log) => new AmqpTransport(vhost!.url, { controlExchange: 'nova', log: logger }),
+  queueDepth: async (queue) => (await listQueues(vhost!.vhost)).find((q) => q.name === queue)?.messages ?? 0,
   setup: async () => {
     vhost = await createVhost()
   },
@@ -118,11 +203,16 @@ afterAll(async () => {
   await inProcessBus.teardown()
 }, 30_000)
 
-/** Every Rpc and subscription a test opens, closed after it (subscriptions first). */
-const opened: { rpcs: Rpc[]; subs: Subscription[] } = { rpcs: [], subs: [] }
+/** Every Rpc, transport and subscription a test opens, closed after it (subscriptions first). */
+const opened: { rpcs: Rpc[]; transports: Transport[]; subs: Subscription[] } = {
+  rpcs: [],
+  transports: [],
+  subs: [],
+}
 afterEach(async () => {
   await Promise.all(opened.subs.splice(0).map((s) => s.close()))
   await Promise.all(opened.rpcs.splice(0).map((r) => r.close()))
+  await Promise.all(opened.transports.splice(0).map((t) => t.close()))
 }, 20_000)
 
 function processOn(bus: Bus, logger?: Logger): Rpc {
@@ -236,6 +326,87 @@ for (const bus of [inProcessBus, amqpBus]) {
         Array.from({ length: 200 }, (_, i) => client.call<number>(makeContext(), 'slow', { i, ms: 20 })),
       )
       expect(results).toEqual([...Array(200).keys()])
+    })
+
+    it('an endpoint that throws: the caller gets the typed error, each request is acknowledged once', async () => {
+      const topic = `conductor-${hex()}`
+      const counter = new DeliveryCounter(bus.transport())
+      const server = new Rpc(counter, log, 10)
+      opened.rpcs.push(server)
+      const thrower = new Thrower()
+      await serve(server, { topic }, thrower)
+      const client = processOn(bus).client({ topic, version: '1.0' })
+
+      const notFound = await client.call(makeContext(), 'lose', { uuid: 'abc' }).catch((e: unknown) => e)
+      expect(notFound).toBeInstanceOf(InstanceNotFound)
+      expect(notFound).toBeInstanceOf(NotFound)
+      expect((notFound as Error).message).toBe(new InstanceNotFound('abc').message)
+      // A class the caller does not know (a bug's TypeError, a Nova error not allowed back) is RemoteError.
+      const bug = await client.call(makeContext(), 'stumble', {}).catch((e: unknown) => e)
+      expect(bug).toBeInstanceOf(RemoteError)
+      expect((bug as RemoteError).excType).toBe('TypeError')
+      expect((bug as Error).message).toContain("reading 'host'")
+      const unknown = await client.call(makeContext(), 'refuse', {}).catch((e: unknown) => e)
+      expect(unknown).toBeInstanceOf(RemoteError)
+      expect((unknown as RemoteError).excType).toBe('FlavorExists')
+      // The server goes on with the next request.
+      expect(await client.call(makeContext(), 'whoami', {})).toBe('thrower')
+
+      await sleep(200)
+      expect(thrower.attempts).toBe(3)
+      expect([...counter.deliveries.values()]).toEqual([1, 1, 1, 1])
+      expect(await bus.queueDepth(topic)).toBe(0)
+    })
+
+    it('an endpoint that throws on a cast: logged, acknowledged once, the server goes on', async () => {
+      const { logger, lines } = capturingLogger()
+      const topic = `conductor-${hex()}`
+      const counter = new DeliveryCounter(bus.transport(logger))
+      const server = new Rpc(counter, logger, 10)
+      opened.rpcs.push(server)
+      const thrower = new Thrower()
+      await serve(server, { topic, server: 'c1' }, thrower)
+      const client = processOn(bus).client({ topic, server: 'c1', version: '1.0' })
+      await client.cast(makeContext(), 'explode', { n: 1 })
+      await client.cast(makeContext(), 'explode', { n: 2 })
+      await client.cast(makeContext(), 'record', { n: 3 })
+
+      await waitFor('the cast after the failures', () => thrower.casts.length === 1)
+      await waitFor(
+        'both failures logged',
+        () => lines.filter((l) => l.msg === 'RPC cast failed').length === 2,
+      )
+      await sleep(200)
+      expect(thrower.attempts).toBe(2)
+      expect(lines.filter((l) => l.msg === 'RPC cast failed').every((l) => l.level === 50)).toBe(true)
+      expect([...counter.deliveries.values()]).toEqual([1, 1, 1])
+      expect(await bus.queueDepth(`${topic}.c1`)).toBe(0)
+      // Rpc's handler did not reject: the transport had nothing to report.
+      expect(lines.filter((l) => l.msg === 'message handler failed; message acknowledged')).toEqual([])
+    })
+
+    it('a transport handler that rejects: logged, acknowledged, not requeued; the next message is handled', async () => {
+      const { logger, lines } = capturingLogger()
+      const server = bus.transport(logger)
+      const sender = bus.transport()
+      opened.transports.push(server, sender)
+      const topic = `raw-${hex()}`
+      const got: Message[] = []
+      opened.subs.push(
+        await server.listen({ topic }, async (m) => {
+          got.push(m)
+          if (m.fail) throw new Error('handler failed')
+        }),
+      )
+      await sender.send({ topic }, { method: 'first', fail: true })
+      await sender.send({ topic }, { method: 'second' })
+      await waitFor('both messages', () => got.length >= 2)
+      await sleep(300)
+      expect(got.map((m) => m.method).sort()).toEqual(['first', 'second'])
+      const failures = lines.filter((l) => l.msg === 'message handler failed; message acknowledged')
+      expect(failures).toHaveLength(1)
+      expect(failures[0]).toMatchObject({ level: 50, method: 'first' })
+      expect(await bus.queueDepth(topic)).toBe(0)
     })
 
     it('500 concurrent calls (timed)', async () => {
@@ -507,9 +678,10 @@ describe.skipIf(!haveRabbit)('amqp transport', () => {
       unavailableAfterMs: 500,
     })
     const started = Date.now()
-    await expect(transport.send({ topic: 'conductor' }, { method: 'x' })).rejects.toBeInstanceOf(
-      MessagingUnavailable,
-    )
+    const err = await transport.send({ topic: 'conductor' }, { method: 'x' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MessagingUnavailable)
+    // The reason the last attempt failed, not just "unreachable".
+    expect((err as Error).message).toMatch(/unreachable \(waited 500 ms\): 127\.0\.0\.1:1: .*ECONNREFUSED/)
     await expect(transport.reply('reply_x', { result: 1 })).rejects.toBeInstanceOf(MessagingUnavailable)
     expect(Date.now() - started).toBeLessThan(3000)
     await transport.close()

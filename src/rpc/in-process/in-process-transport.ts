@@ -11,12 +11,19 @@ import {
   type Transport,
 } from '../transport.js'
 
+/** A handler attached to queues, with the logger of the transport (the "process") it belongs to. */
+interface Consumer {
+  readonly handler: MessageHandler
+  readonly log: Logger | undefined
+}
+
 /**
  * A queue with competing consumers, round-robin, like a RabbitMQ queue. Messages wait while no
- * consumer is attached, and are handed to the next consumer if the current one throws.
+ * consumer is attached. A message is done with once its handler settles: one that rejects is
+ * logged and dropped, not requeued, as over AMQP (see MessageHandler).
  */
 class Queue {
-  readonly consumers: MessageHandler[] = []
+  readonly consumers: Consumer[] = []
   readonly backlog: string[] = []
   private next = 0
 
@@ -34,24 +41,31 @@ class Queue {
     this.hub.track(this.deliver(consumer, body))
   }
 
-  attach(consumer: MessageHandler): void {
+  attach(consumer: Consumer): void {
     this.consumers.push(consumer)
     for (const body of this.backlog.splice(0)) this.push(body)
   }
 
-  detach(consumer: MessageHandler): void {
+  detach(consumer: Consumer): void {
     const i = this.consumers.indexOf(consumer)
     if (i >= 0) this.consumers.splice(i, 1)
   }
 
-  private async deliver(consumer: MessageHandler, body: string): Promise<void> {
+  private async deliver(consumer: Consumer, body: string): Promise<void> {
     // Asynchronous delivery, as over a wire: the sender never runs the handler on its own stack.
     await new Promise<void>((resolve) => setImmediate(resolve))
+    let message: Message | undefined
     try {
-      await consumer(JSON.parse(body) as Message)
+      message = JSON.parse(body) as Message
+      await consumer.handler(message)
     } catch (err) {
-      this.hub.log?.error({ err, queue: this.name }, 'consumer failed; message requeued')
-      this.push(body)
+      // The consumer is alive and has had its turn: requeueing would hand the same failure back
+      // forever. Only a consumer that dies before settling gets its message redelivered.
+      const log = consumer.log ?? this.hub.log
+      log?.error(
+        { err, queue: this.name, method: message?.method },
+        'message handler failed; message acknowledged',
+      )
     }
   }
 }
@@ -108,7 +122,7 @@ export class InProcessTransport implements Transport {
 
   constructor(
     readonly hub: MessageHub,
-    log?: Logger,
+    private readonly log?: Logger,
   ) {
     hub.log ??= log
   }
@@ -147,10 +161,11 @@ export class InProcessTransport implements Transport {
       this.hub.fanouts.set(exchange, bound)
     }
     bound.add(fanoutQ)
-    for (const q of queues) q.attach(handler)
+    const consumer: Consumer = { handler, log: this.log }
+    for (const q of queues) q.attach(consumer)
     return {
       close: async () => {
-        for (const q of queues) q.detach(handler)
+        for (const q of queues) q.detach(consumer)
         bound.delete(fanoutQ)
         this.hub.queues.delete(fanoutName)
       },
@@ -160,7 +175,7 @@ export class InProcessTransport implements Transport {
   async replyQueue(handler: (message: Message) => void): Promise<string> {
     if (!this.replyQ) {
       this.replyQ = `reply_${randomUUID().replaceAll('-', '')}`
-      this.hub.queue(this.replyQ).attach(async (m) => handler(m))
+      this.hub.queue(this.replyQ).attach({ handler: async (m) => handler(m), log: this.log })
     }
     return this.replyQ
   }
