@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js'
+import type { AmqpSslOptions } from '../rpc/amqp/tls.js'
 import { Rpc } from '../rpc/rpc.js'
 import { createTransport } from '../rpc/transport-url.js'
 import type { Logger } from '../shared/logger.js'
@@ -23,6 +24,7 @@ export class Runtime {
         controlExchange: this.config.control_exchange,
         log: this.log.child({ component: 'rpc' }),
         durableQueues: this.config.oslo_messaging_rabbit.amqp_durable_queues,
+        ssl: rabbitSsl(this.config),
       })
       this.rpcInstance = new Rpc(
         transport,
@@ -50,4 +52,16 @@ export class Runtime {
 /** A URL with its password hidden, for logs and messages. */
 export function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@')
+}
+
+/** oslo.messaging's `[oslo_messaging_rabbit] ssl*` options, as the transport takes them. */
+export function rabbitSsl(config: Config): AmqpSslOptions {
+  const r = config.oslo_messaging_rabbit
+  return {
+    enabled: r.ssl,
+    caFile: r.ssl_ca_file || undefined,
+    certFile: r.ssl_cert_file || undefined,
+    keyFile: r.ssl_key_file || undefined,
+    version: r.ssl_version || undefined,
+  }
 }
