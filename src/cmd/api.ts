@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { ComputeClient } from '../compute/rpcapi.js'
 import { HostApi } from '../compute-api/hosts.js'
 import { ComputeApi } from '../compute-api/servers.js'
 import { ComputeTaskClient } from '../conductor/rpcapi.js'
@@ -21,14 +20,19 @@ export async function startApi(
   const { config } = rt
   const log = rt.log.child({ host: config.host })
   const rpc = rt.rpc()
-  const cell = rt.cellStore()
+  const cells = rt.cells()
   const placing = groupsAndAggregates(rt)
+  const hosts = new HostApi(cells, {
+    serviceDownTimeS: config.service_down_time,
+    defaultAvailabilityZone: config.default_availability_zone,
+    serviceZones: placing.aggregates.serviceZones.bind(placing.aggregates),
+  })
   const compute = new ComputeApi(
     rt.apiStore(),
-    cell,
+    cells,
     new ComputeTaskClient(rpc),
-    new ComputeClient(rpc),
-    { serviceDownTimeS: config.service_down_time, defaultAvailabilityZone: config.default_availability_zone },
+    hosts,
+    { defaultAvailabilityZone: config.default_availability_zone },
     log,
     imageService(rt),
     placing.placement,
@@ -43,11 +47,7 @@ export async function startApi(
     verifyProject: projectVerifier(rt),
     images: imageService(rt),
     maxLimit: config.api.max_limit,
-    hosts: new HostApi(cell, {
-      serviceDownTimeS: config.service_down_time,
-      defaultAvailabilityZone: config.default_availability_zone,
-      serviceZones: placing.aggregates.serviceZones.bind(placing.aggregates),
-    }),
+    hosts,
     serverGroups: placing.serverGroups,
     aggregates: placing.aggregates,
   })
@@ -58,7 +58,7 @@ export async function startApi(
   const service = new Service(
     'nova-osapi_compute',
     config.host,
-    directReporter(cell, config.host, 'nova-osapi_compute', 'osapi_compute'),
+    directReporter((await rt.localCell()).store, config.host, 'nova-osapi_compute', 'osapi_compute'),
     config.report_interval,
     log.child({ service: 'nova-api' }),
   )

@@ -1,4 +1,3 @@
-import { ComputeClient } from '../compute/rpcapi.js'
 import { ComputeTaskManager, ConductorManager } from '../conductor/manager.js'
 import { StalledWorkRedriver } from '../conductor/redrive.js'
 import {
@@ -20,28 +19,24 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
   const { config } = rt
   const log = rt.log.child({ service: 'nova-conductor', host: config.host })
   const rpc = rt.rpc()
-  const cell = rt.cellStore()
   const api = rt.apiStore()
-  const cellMapping = await rt.cellMapping()
+  const cell = await rt.localCell()
   const service = new Service(
     'nova-conductor',
     config.host,
-    directReporter(cell, config.host, 'nova-conductor', CONDUCTOR_TOPIC),
+    directReporter(cell.store, config.host, 'nova-conductor', CONDUCTOR_TOPIC),
     config.report_interval,
     log,
   )
   const base = new ConductorManager(cell, api, log)
-  const compute = new ComputeClient(rpc)
-  const tasks = new ComputeTaskManager(
+  const tasks = new ComputeTaskManager({
     api,
-    cell,
-    cellMapping,
-    new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
-    compute,
+    cells: rt.cells(),
+    scheduler: new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
     log,
-    config.scheduler.max_attempts,
-    config.host,
-  )
+    maxAttempts: config.scheduler.max_attempts,
+    host: config.host,
+  })
   service.addSubscription(
     await rpc.serve({ topic: CONDUCTOR_TOPIC, server: config.host }, [
       { version: CONDUCTOR_RPC_VERSION, endpoint: base },
@@ -54,9 +49,8 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
     const redriver = new StalledWorkRedriver(
       api,
       cell,
-      tasks,
+      tasks.scheduleAndBuild,
       new ComputeTaskClient(rpc),
-      compute,
       { thresholdS, serviceDownTimeS: config.service_down_time },
       log.child({ task: 'redrive' }),
     )

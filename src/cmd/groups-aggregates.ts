@@ -14,13 +14,13 @@ export function groupsAndAggregates(rt: ControlRuntime): {
 } {
   const api = rt.apiStore()
   const groupStore = new ServerGroupStore(api.db)
-  const aggregates = new AggregateApi(new AggregateStore(api.db), rt.cellStore(), {
+  const aggregates = new AggregateApi(new AggregateStore(api.db), rt.cells(), {
     defaultAvailabilityZone: rt.config.default_availability_zone,
   })
   const placement = new PlacementRequests(
     groupStore,
     aggregates,
-    rt.cellStore(),
+    rt.cells(),
     api,
     // Nova's [DEFAULT] default_schedule_zone: None (no zone unless asked).
     { defaultScheduleZone: null },

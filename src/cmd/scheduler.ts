@@ -9,11 +9,11 @@ import { directReporter } from './reporters.js'
 export async function startScheduler(rt: ControlRuntime): Promise<Service> {
   const { config } = rt
   const log = rt.log.child({ service: 'nova-scheduler', host: config.host })
-  const cell = rt.cellStore()
-  const cellMapping = await rt.cellMapping()
+  // One cell's hosts for now: scheduling across cells comes with cells v2.
+  const cell = await rt.localCell()
   const manager = new SchedulerManager(
-    cell,
-    schedulerOptionsFrom(config, cellMapping.uuid),
+    cell.store,
+    schedulerOptionsFrom(config, cell.mapping.uuid),
     log,
     schedulerSources(rt),
   )
@@ -21,7 +21,7 @@ export async function startScheduler(rt: ControlRuntime): Promise<Service> {
   const service = new Service(
     'nova-scheduler',
     config.host,
-    directReporter(cell, config.host, 'nova-scheduler', SCHEDULER_TOPIC),
+    directReporter(cell.store, config.host, 'nova-scheduler', SCHEDULER_TOPIC),
     config.report_interval,
     log,
   )

@@ -2,28 +2,27 @@ import { AggregateApi } from '../compute-api/aggregates.js'
 import { HostApi } from '../compute-api/hosts.js'
 import type { Config } from '../config/config.js'
 import { AggregateStore } from '../db/api/aggregate-store.js'
-import type { ApiSchema } from '../db/api/schema.js'
-import { CellStore } from '../db/cell/cell-store.js'
-import type { CellSchema } from '../db/cell/schema.js'
-import { connectDb } from '../db/connect.js'
+import { createLogger } from '../shared/logger.js'
 import { isoMicros } from '../shared/time.js'
+import { ControlRuntime } from './control-runtime.js'
 import { formatTable } from './table.js'
 
 /**
- * `tsnova service list`: the services of the cell database as `openstack compute service list`
+ * `tsnova service list`: the services of every cell database as `openstack compute service list`
  * shows them (the same services, states and zones as `GET /os-services` at the latest version):
  * a compute in its host's zone aggregates' zone (the API database's aggregates), else in
  * `default_availability_zone`; every other service in `internal`.
  */
 export async function serviceList(config: Config, filter: { host?: string; binary?: string } = {}) {
-  const cell = new CellStore(connectDb<CellSchema>(config.database.connection, { poolSize: 1 }))
-  const apiDb = connectDb<ApiSchema>(config.api_database.connection, { poolSize: 1 })
+  const log = createLogger({ name: 'tsnova' })
+  log.level = 'warn'
+  const rt = new ControlRuntime(config, log)
   try {
     // The zones as the API computes them (os-services), from the same code.
-    const aggregates = new AggregateApi(new AggregateStore(apiDb), cell, {
+    const aggregates = new AggregateApi(new AggregateStore(rt.apiStore().db), rt.cells(), {
       defaultAvailabilityZone: config.default_availability_zone,
     })
-    const hosts = new HostApi(cell, {
+    const hosts = new HostApi(rt.cells(), {
       serviceDownTimeS: config.service_down_time,
       defaultAvailabilityZone: config.default_availability_zone,
       serviceZones: async (services) => {
@@ -52,6 +51,6 @@ export async function serviceList(config: Config, filter: { host?: string; binar
       ]),
     )
   } finally {
-    await Promise.all([cell.close(), apiDb.kysely.destroy()])
+    await rt.close()
   }
 }

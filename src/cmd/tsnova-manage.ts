@@ -2,7 +2,9 @@ import { Command } from 'commander'
 import { type Config, loadConfig } from '../config/config.js'
 import { configMarkdown, sampleConfig } from '../config/generate.js'
 import { printConfigWarnings, withConfigOptions } from './config-args.js'
-import { apiDbSync, dbSync } from './manage.js'
+import { apiDbSync, dbSync, listCells, mapCell0Command } from './manage.js'
+import { redact } from './runtime.js'
+import { formatTable } from './table.js'
 
 /** Admin commands, as operators know them from `nova-manage`. */
 const program = new Command('tsnova-manage').description('tsnova administration')
@@ -21,6 +23,29 @@ db.command('sync')
   .action(async () => {
     const applied = await dbSync(config())
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.')
+  })
+
+const cellV2 = program.command('cell_v2').description('cells v2: cell and host mappings')
+cellV2
+  .command('map_cell0')
+  .description('map cell0, the cell of servers no host could take, and create its schema')
+  .option('--database_connection <url>', "cell0's database (default: [database] connection + '_cell0')")
+  .action(async (o: { database_connection?: string }) => {
+    const cell0 = await mapCell0Command(config(), o.database_connection)
+    console.log(`Cell0 is mapped to ${redact(cell0.database_connection)}`)
+  })
+cellV2
+  .command('list_cells')
+  .description('list the cell mappings (passwords hidden)')
+  .action(async () => {
+    const rows = (await listCells(config())).map((c) => [
+      c.name ?? '',
+      c.uuid,
+      redact(c.transport_url),
+      redact(c.database_connection),
+      c.disabled ? 'True' : 'False',
+    ])
+    console.log(formatTable(['Name', 'UUID', 'Transport URL', 'Database Connection', 'Disabled'], rows))
   })
 
 const apiDb = program.command('api_db').description('the API database')

@@ -1,10 +1,11 @@
+import type { CellRouter } from '../cells/cell-router.js'
 import type { AggregateStore } from '../db/api/aggregate-store.js'
-import type { CellStore } from '../db/cell/cell-store.js'
 import type { Aggregate } from '../objects/aggregate.js'
 import type { ServiceRecord } from '../objects/service.js'
 import { AggregateNameExists, ComputeHostNotFound, Conflict, Invalid, NotFound } from '../shared/errors.js'
 import { pyRepr } from '../shared/python.js'
 import { INTERNAL_SERVICE_AVAILABILITY_ZONE } from './hosts.js'
+import { gather } from './scatter.js'
 
 /** Nova's InvalidAggregateAction*: which action refused, for the message's first words. */
 type AggregateAction = 'Add' | 'Delete' | 'Update' | 'UpdateMeta'
@@ -49,7 +50,7 @@ const AZ_KEY = 'availability_zone'
 export class AggregateApi {
   constructor(
     readonly store: AggregateStore,
-    private readonly cell: CellStore,
+    private readonly cells: CellRouter,
     readonly options: { readonly defaultAvailabilityZone: string },
   ) {}
 
@@ -165,16 +166,26 @@ export class AggregateApi {
 
   /** Zones with an enabled service (`get_availability_zones(get_only_available=True)`), sorted. */
   async availableZones(): Promise<string[]> {
-    const services = (await this.cell.services.list()).filter((s) => !s.disabled)
+    const services = (await gather(await this.cells.withHosts(), (c) => c.store.services.list())).filter(
+      (s) => !s.disabled,
+    )
     const zones = await this.serviceZones(services)
     return [...new Set(zones.values())].sort()
   }
 
   // --- checks
 
+  /** Live instances on these hosts, in whichever cells they are. */
+  private async instancesOn(hosts: readonly string[]): Promise<number> {
+    const counts = await gather(await this.cells.withHosts(), async (c) => [
+      await c.store.instances.countByHosts(hosts),
+    ])
+    return counts.reduce((a, b) => a + b, 0)
+  }
+
   /** `_get_service_in_cell_by_host`: the host must run nova-compute. */
   private async computeService(host: string): Promise<ServiceRecord> {
-    const service = await this.cell.services.find(host, 'nova-compute')
+    const service = await (await this.cells.forHost(host))?.store.services.find(host, 'nova-compute')
     // A case-insensitive database (MariaDB) may find `Host1` for `host1`: not the same host.
     if (!service || service.host !== host) throw new ComputeHostNotFound(host)
     return service
@@ -216,11 +227,7 @@ export class AggregateApi {
       )
     }
     // Servers never change zone under their feet (only for update / set_metadata, as Nova).
-    if (
-      action !== 'Add' &&
-      aggregate.metadata[AZ_KEY] !== zone &&
-      (await this.cell.instances.countByHosts(checked)) > 0
-    ) {
+    if (action !== 'Add' && aggregate.metadata[AZ_KEY] !== zone && (await this.instancesOn(checked)) > 0) {
       throw new InvalidAggregateAction(
         action,
         aggregate.id,
@@ -237,7 +244,7 @@ export class AggregateApi {
     from: string | undefined,
     to: string | undefined,
   ): Promise<void> {
-    const n = await this.cell.instances.countByHosts([host])
+    const n = await this.instancesOn([host])
     if (n === 0) return
     const verb = action === 'Add' ? 'added to' : 'removed from'
     throw new InvalidAggregateAction(

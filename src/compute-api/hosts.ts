@@ -1,9 +1,10 @@
-import type { CellStore } from '../db/cell/cell-store.js'
+import type { Cell, CellRouter } from '../cells/cell-router.js'
 import type { ComputeNode } from '../objects/compute-node.js'
 import type { Instance } from '../objects/instance.js'
 import type { ServiceRecord } from '../objects/service.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
 import { Conflict, ServiceNotFound } from '../shared/errors.js'
+import { findInCells, gather } from './scatter.js'
 
 /** Nova's `internal_service_availability_zone`: the zone every non-compute service is in. */
 export const INTERNAL_SERVICE_AVAILABILITY_ZONE = 'internal'
@@ -49,7 +50,7 @@ export interface Hypervisor {
  */
 export class HostApi {
   constructor(
-    private readonly cell: CellStore,
+    private readonly cells: CellRouter,
     readonly options: HostApiOptions,
   ) {}
 
@@ -72,23 +73,33 @@ export class HostApi {
 
   /** The services os-services shows (not the API services), optionally by host and binary. */
   async listServices(filter: { host?: string; binary?: string } = {}): Promise<ServiceRecord[]> {
-    const services = await this.cell.services.list(filter)
+    const services = await gather(await this.cells.withHosts(), (c) => c.store.services.list(filter))
     return services.filter((s) => !API_SERVICES.has(s.binary))
   }
 
-  getService(key: { id: number } | { uuid: string }): Promise<ServiceRecord | undefined> {
-    return this.cell.services.getBy(key)
+  async getService(key: { id: number } | { uuid: string }): Promise<ServiceRecord | undefined> {
+    return (await findInCells(await this.cells.withHosts(), (c) => c.store.services.getBy(key)))?.found
   }
 
-  findService(host: string, binary: string): Promise<ServiceRecord | undefined> {
-    return this.cell.services.find(host, binary)
+  async findService(host: string, binary: string): Promise<ServiceRecord | undefined> {
+    return (await findInCells(await this.cells.withHosts(), (c) => c.store.services.find(host, binary)))
+      ?.found
+  }
+
+  /** The cell whose database holds this service's row. */
+  private async cellOf(service: ServiceRecord): Promise<Cell> {
+    const where = await findInCells(await this.cells.withHosts(), (c) =>
+      c.store.services.getBy({ uuid: service.uuid }),
+    )
+    if (!where) throw new ServiceNotFound(service.uuid)
+    return where.cell
   }
 
   async updateService(
     service: ServiceRecord,
     values: { disabled?: boolean; disabled_reason?: string | null; forced_down?: boolean },
   ): Promise<ServiceRecord> {
-    const updated = await this.cell.services.update(service.id, values)
+    const updated = await (await this.cellOf(service)).store.services.update(service.id, values)
     if (!updated) throw new ServiceNotFound(String(service.uuid))
     return updated
   }
@@ -98,12 +109,13 @@ export class HostApi {
    * claims and instances would be orphaned. Its compute nodes go with it.
    */
   async deleteService(service: ServiceRecord, notFound: () => Error): Promise<void> {
-    if (service.binary === 'nova-compute' && (await this.cell.instances.countByHosts([service.host])) > 0) {
+    const { store } = await this.cellOf(service)
+    if (service.binary === 'nova-compute' && (await store.instances.countByHosts([service.host])) > 0) {
       throw new Conflict(
         'Unable to delete compute service that is hosting instances. Migrate or delete the instances first.',
       )
     }
-    if (!(await this.cell.services.destroy(service.id))) throw notFound()
+    if (!(await store.services.destroy(service.id))) throw notFound()
   }
 
   /**
@@ -111,30 +123,53 @@ export class HostApi {
    * was deleted is skipped, as Nova does (its record awaits manual clean-up).
    */
   async listHypervisors(): Promise<Hypervisor[]> {
-    const [nodes, services] = await Promise.all([
-      this.cell.nodes.list(),
-      this.cell.services.list({ binary: 'nova-compute' }),
-    ])
-    const byHost = new Map(services.map((s) => [s.host, s]))
-    const out: Hypervisor[] = []
-    for (const node of nodes) {
-      const service = byHost.get(node.host)
-      if (service) out.push({ node, service })
-    }
-    return out
+    return gather(await this.cells.withHosts(), async ({ store }) => {
+      const [nodes, services] = await Promise.all([
+        store.nodes.list(),
+        store.services.list({ binary: 'nova-compute' }),
+      ])
+      const byHost = new Map(services.map((s) => [s.host, s]))
+      const out: Hypervisor[] = []
+      for (const node of nodes) {
+        const service = byHost.get(node.host)
+        if (service) out.push({ node, service })
+      }
+      return out
+    })
   }
 
   /** One compute node with its service; undefined if either is gone. */
   async getHypervisor(key: { id: number } | { uuid: string }): Promise<Hypervisor | undefined> {
-    const node = await this.cell.nodes.getBy(key)
-    if (!node) return undefined
-    const service = await this.cell.services.find(node.host, 'nova-compute')
-    return service ? { node, service } : undefined
+    const where = await findInCells(await this.cells.withHosts(), (c) => c.store.nodes.getBy(key))
+    if (!where) return undefined
+    const service = await where.cell.store.services.find(where.found.host, 'nova-compute')
+    return service ? { node: where.found, service } : undefined
   }
 
   /** The live instances on a host (Nova's `instance_get_all_by_host`). */
-  instancesOnHost(host: string): Promise<Instance[]> {
-    return this.cell.instances.list({ host })
+  async instancesOnHost(host: string): Promise<Instance[]> {
+    const cell = await this.cells.forHost(host)
+    return cell ? cell.store.instances.list({ host }) : []
+  }
+
+  /** Whether a host's nova-compute service is up (no service: not up). */
+  async isComputeUp(host: string, now = Date.now()): Promise<boolean> {
+    const cell = await this.cells.forHost(host)
+    const service = await cell?.store.services.find(host, 'nova-compute')
+    return service !== undefined && this.isUp(service, now)
+  }
+
+  /** Each host's state as `host_status` shows it (2.16): UP, DOWN, MAINTENANCE; absent when unknown. */
+  async hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
+    const wanted = new Set(hosts)
+    const out = new Map<string, string>()
+    if (wanted.size === 0) return out
+    const now = Date.now()
+    for (const s of await this.listServices({ binary: 'nova-compute' })) {
+      if (!wanted.has(s.host)) continue
+      out.set(s.host, s.forced_down || !this.isUp(s, now) ? 'DOWN' : s.disabled ? 'MAINTENANCE' : 'UP')
+    }
+    return out
   }
 
   /** Sums over the compute nodes of enabled nova-compute services (Nova's `compute_node_statistics`). */

@@ -1,5 +1,5 @@
+import type { CellRouter } from '../cells/cell-router.js'
 import type { ServerGroupStore } from '../db/api/server-group-store.js'
-import type { CellStore } from '../db/cell/cell-store.js'
 import { CELL0_UUID, type CellMapping } from '../objects/cell-mapping.js'
 import type { RequestSpec, RequestSpecGroup } from '../objects/instance.js'
 import type { ServerGroup } from '../objects/server-group.js'
@@ -8,6 +8,7 @@ import { ComputeHostNotFound, Invalid } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { AggregateApi } from './aggregates.js'
 import { authorizeAdmin } from './policy.js'
+import { findInCells, gather } from './scatter.js'
 
 /** Nova's policy rules for placing a server on a host of the caller's choosing (admin by default). */
 export const FORCED_HOST_POLICY = 'os_compute_api:servers:create:forced_host'
@@ -49,9 +50,9 @@ export class PlacementRequests {
   constructor(
     private readonly groups: ServerGroupStore,
     readonly aggregates: AggregateApi,
-    private readonly cell: CellStore,
+    private readonly cells: CellRouter,
     /** Where `target_cell` is resolved. */
-    private readonly cells: CellDirectory,
+    private readonly cellMappings: CellDirectory,
     private readonly options: { readonly defaultScheduleZone: string | null },
     private readonly log: Logger,
   ) {}
@@ -102,7 +103,7 @@ export class PlacementRequests {
     const value = hints.target_cell as string // HINTS_SCHEMA has checked it is a name
     const isCell0 = (uuid: string) => uuidKey(uuid) === uuidKey(CELL0_UUID)
     if (isCell0(value)) throw new Invalid(CELL0_NOT_A_TARGET)
-    const cell = findCell(await this.cells.listCells(), value)
+    const cell = findCell(await this.cellMappings.listCells(), value)
     if (isCell0(cell.uuid)) throw new Invalid(CELL0_NOT_A_TARGET)
     if (cell.disabled) {
       throw new Invalid(`Cell ${cell.name ?? cell.uuid} is disabled: no server can be scheduled to it.`)
@@ -143,10 +144,10 @@ export class PlacementRequests {
 
   /** Nova's `_validate_host_or_node`: the requested host and/or node must be a compute node. */
   private async checkHostOrNode(host: string | null, node: string | null): Promise<void> {
-    let q = this.cell.db.kysely.selectFrom('compute_nodes').select('id').where('deleted', '=', 0)
-    if (host) q = q.where('host', '=', host)
-    if (node) q = q.where('hypervisor_hostname', '=', node)
-    if (!(await q.executeTakeFirst())) {
+    const found = await findInCells(await this.cells.withHosts(), async (c) =>
+      (await c.store.nodes.exists({ host, node })) ? true : undefined,
+    )
+    if (!found) {
       throw new Invalid(new ComputeHostNotFound(host ?? node ?? '').message)
     }
   }
@@ -171,16 +172,9 @@ export class PlacementRequests {
   private async specGroup(group: ServerGroup): Promise<RequestSpecGroup> {
     const alive = await this.groups.notDeleted(group.members)
     const members = group.members.filter((m) => alive.has(m))
-    const hosts = new Set<string>()
-    for (let i = 0; i < members.length; i += 500) {
-      const rows = await this.cell.db.kysely
-        .selectFrom('instances')
-        .select('host')
-        .where('uuid', 'in', members.slice(i, i + 500))
-        .where('deleted', '=', 0)
-        .execute()
-      for (const r of rows) if (r.host) hosts.add(r.host)
-    }
+    const hosts = new Set(
+      await gather(await this.cells.withHosts(), (c) => c.store.instances.hostsOf(members)),
+    )
     return {
       uuid: group.uuid,
       policy: group.policy,

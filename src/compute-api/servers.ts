@@ -1,21 +1,26 @@
 import { randomUUID } from 'node:crypto'
-import type { ComputeClient } from '../compute/rpcapi.js'
+import type { Cell, CellRouter } from '../cells/cell-router.js'
 import type { ComputeTaskClient, ScheduleAndBuildArgs } from '../conductor/rpcapi.js'
 import type { ApiStore } from '../db/api/api-store.js'
-import type { CellStore } from '../db/cell/cell-store.js'
-import type { InstanceActionStore } from '../db/cell/instance-action-store.js'
 import type { ImageLookup } from '../image/image-lookup.js'
 import type { Flavor } from '../objects/flavor.js'
-import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
+import {
+  type BuildRequestInstance,
+  type Instance,
+  instanceFromBuildRequest,
+  type RequestSpec,
+} from '../objects/instance.js'
 import { InstanceActionName } from '../objects/instance-action.js'
 import { TaskState, VmState } from '../objects/states.js'
-import { isServiceUp } from '../servicegroup/servicegroup.js'
 import type { RequestContext } from '../shared/context.js'
-import { InstanceNotFound, InstanceNotReady, Invalid } from '../shared/errors.js'
+import { FlavorNotFound, InstanceNotFound, InstanceNotReady, Invalid } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
 import { FlavorApi } from './flavors.js'
+import type { HostApi } from './hosts.js'
+import { InstanceActions } from './instance-actions.js'
 import type { PlacementRequests } from './placement-request.js'
+import { ServerLister, type ServerListRequest } from './server-list.js'
 
 export interface CreateServerRequest {
   readonly name: string
@@ -47,13 +52,17 @@ export type ServerRecord = Instance
 export class ComputeApi {
   /** Flavor management and lookups (`/flavors`). */
   readonly flavors: FlavorApi
+  /** The servers' action records (`os-instance-actions`), in each server's cell. */
+  readonly actions: InstanceActions
+  private readonly lister: ServerLister
 
   constructor(
     private readonly api: ApiStore,
-    private readonly cell: CellStore,
+    private readonly cells: CellRouter,
     private readonly computeTask: ComputeTaskClient,
-    private readonly compute: ComputeClient,
-    private readonly options: { serviceDownTimeS: number; defaultAvailabilityZone: string },
+    /** Services and hosts: whether a server's host is up, host_status. */
+    private readonly hosts: HostApi,
+    private readonly options: { defaultAvailabilityZone: string },
     private readonly log: Logger,
     /** The image service, to check `imageRef` (exists, visible, active, fits the flavor). */
     private readonly images?: ImageLookup,
@@ -61,6 +70,8 @@ export class ComputeApi {
     private readonly placement?: PlacementRequests,
   ) {
     this.flavors = new FlavorApi(api)
+    this.actions = new InstanceActions(cells)
+    this.lister = new ServerLister(api, cells)
   }
 
   async create(
@@ -70,8 +81,9 @@ export class ComputeApi {
     const placement = await this.placement?.resolve(ctx, req)
     const availabilityZone = placement ? placement.availabilityZone : req.availabilityZone
     // With the caller's project: a private flavor it has no access to does not exist for it.
-    const flavor = await this.flavors.get(ctx, refId(req.flavorRef)).catch((err: Error) => {
-      throw new Invalid(err.message)
+    // Only a flavor that is not there is the user's mistake (400); an outage stays what it is.
+    const flavor = await this.flavors.get(ctx, refId(req.flavorRef)).catch((err: unknown) => {
+      throw err instanceof FlavorNotFound ? new Invalid(err.message) : err
     })
     if (flavor.disabled) throw new Invalid(`Flavor ${flavor.flavorid} is disabled.`)
     const imageRef = refId(req.imageRef)
@@ -161,44 +173,39 @@ export class ComputeApi {
    * you). `withDeleted` finds deleted ones too (Nova's read_deleted=yes).
    */
   async get(ctx: RequestContext, uuid: string, withDeleted = false): Promise<ServerRecord> {
-    const instance =
-      (await this.cell.instances.find(uuid, withDeleted)) ?? (await this.fromBuildRequest(uuid))
+    return (await this.locate(ctx, uuid, withDeleted)).instance
+  }
+
+  /** A server and the cell it lives in (none while it waits as a build request). */
+  private async locate(
+    ctx: RequestContext,
+    uuid: string,
+    withDeleted = false,
+  ): Promise<{ instance: Instance; cell: Cell | undefined }> {
+    const mapping = await this.api.getInstanceMapping(uuid)
+    const cell = mapping?.cell_id != null ? await this.cells.byId(mapping.cell_id) : undefined
+    const instance = cell
+      ? await cell.store.instances.find(uuid, withDeleted)
+      : await this.api.getBuildRequest(uuid).then((br) => (br ? instanceFromBuildRequest(br) : undefined))
     if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)
     // Deleted while a conductor was placing it: its cell row lives a moment longer, but the
     // delete was accepted, so the server is gone (Nova checks queued_for_delete the same way).
-    if (!withDeleted && instance.vm_state === VmState.BUILDING && instance.id !== 0) {
-      const mapping = await this.api.getInstanceMapping(uuid)
-      if (mapping?.queued_for_delete) throw new InstanceNotFound(uuid)
+    if (!withDeleted && cell && instance.vm_state === VmState.BUILDING && mapping?.queued_for_delete) {
+      throw new InstanceNotFound(uuid)
     }
-    return instance
+    return { instance, cell }
   }
 
-  private async fromBuildRequest(uuid: string): Promise<ServerRecord | undefined> {
-    const br = await this.api.getBuildRequest(uuid)
-    return br ? instanceFromBuildRequest(br) : undefined
+  /** A server that is in a cell (not still being scheduled), with that cell. */
+  private async inCell(ctx: RequestContext, uuid: string): Promise<{ instance: Instance; cell: Cell }> {
+    const { instance, cell } = await this.locate(ctx, uuid)
+    if (!cell) throw new InstanceNotReady(uuid)
+    return { instance, cell }
   }
 
-  /** The servers' action records (`os-instance-actions`). */
-  get actions(): InstanceActionStore {
-    return this.cell.actions
-  }
-
-  async list(
-    ctx: RequestContext,
-    options: { allTenants: boolean; projectId?: string },
-  ): Promise<ServerRecord[]> {
-    const projectId = ctx.isAdmin
-      ? options.allTenants
-        ? (options.projectId ?? null)
-        : (options.projectId ?? ctx.projectId)
-      : ctx.projectId
-    const [instances, builds] = await Promise.all([
-      this.cell.instances.list({ projectId }),
-      this.api.listBuildRequests(projectId),
-    ])
-    const seen = new Set(instances.map((i) => i.uuid))
-    const pending = builds.filter((b) => !seen.has(b.uuid)).map(instanceFromBuildRequest)
-    return [...pending, ...instances].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))
+  /** Servers across every cell, filtered, sorted and paged (see ServerLister). */
+  list(request: ServerListRequest): Promise<ServerRecord[]> {
+    return this.lister.list(request)
   }
 
   async delete(ctx: RequestContext, uuid: string): Promise<void> {
@@ -207,39 +214,35 @@ export class ComputeApi {
     if (br) {
       if (!ctx.isAdmin && br.project_id !== ctx.projectId) throw new InstanceNotFound(uuid)
       if (await this.api.cancelBuildRequest(uuid)) {
-        await this.cell.nodes.release(uuid)
+        // The scheduler may have claimed a host for it already, in whichever cell.
+        for (const cell of await this.cells.withHosts()) await cell.store.nodes.release(uuid)
         return
       }
     }
-    const instance = await this.get(ctx, uuid)
+    const { instance, cell } = await this.inCell(ctx, uuid)
     if (instance.task_state === TaskState.DELETING) return
-    await this.cell.actions.start({
+    await cell.store.actions.start({
       action: InstanceActionName.DELETE,
       instance_uuid: uuid,
       request_id: ctx.requestId,
       user_id: ctx.userId,
       project_id: ctx.projectId,
     })
-    if (!instance.host || !(await this.hostIsUp(instance.host))) {
-      await this.localDelete(instance)
+    if (!instance.host || !(await this.hosts.isComputeUp(instance.host))) {
+      await this.localDelete(cell, instance)
       return
     }
-    await this.cell.instances.update(uuid, { task_state: TaskState.DELETING })
+    await cell.store.instances.update(uuid, { task_state: TaskState.DELETING })
     const deleting = { ...instance, task_state: TaskState.DELETING }
-    await this.compute.terminateInstance(ctx, deleting)
+    await cell.compute.terminateInstance(ctx, deleting)
   }
 
   /** Delete without the host (no host, or its compute service is down), as Nova's `_local_delete`. */
-  private async localDelete(instance: Instance): Promise<void> {
+  private async localDelete(cell: Cell, instance: Instance): Promise<void> {
     this.log.info({ instance_uuid: instance.uuid, host: instance.host }, 'deleting instance locally')
-    await this.cell.nodes.release(instance.uuid)
-    await this.cell.instances.destroy(instance.uuid)
+    await cell.store.nodes.release(instance.uuid)
+    await cell.store.instances.destroy(instance.uuid)
     await this.api.queueForDelete(instance.uuid)
-  }
-
-  private async hostIsUp(host: string): Promise<boolean> {
-    const service = await this.cell.services.find(host, 'nova-compute')
-    return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
   }
 
   /** The server groups a server is in (2.71+ `server_groups`). */
@@ -253,26 +256,13 @@ export class ComputeApi {
     return new Map(hosts.map((h) => [h, this.options.defaultAvailabilityZone]))
   }
 
-  async hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
-    const services = await this.cell.services.list({ binary: 'nova-compute' })
-    const out = new Map<string, string>()
-    for (const s of services) {
-      if (!hosts.includes(s.host)) continue
-      out.set(
-        s.host,
-        s.forced_down || !isServiceUp(s, this.options.serviceDownTimeS)
-          ? 'DOWN'
-          : s.disabled
-            ? 'MAINTENANCE'
-            : 'UP',
-      )
-    }
-    return out
+  hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
+    return this.hosts.hostStatus(hosts)
   }
 
   /**
    * Nova's `get_console_output`: the instance must have a host (`check_instance_host`), whose
-   * compute service reads the guest's console (an RPC call to `compute.<host>`).
+   * compute service reads the guest's console (an RPC call to `compute.<host>`, on its cell's bus).
    */
   async getConsoleOutput(
     ctx: RequestContext,
@@ -280,7 +270,8 @@ export class ComputeApi {
     length: number | string | null,
   ): Promise<string> {
     if (!instance.host) throw new InstanceNotReady(instance.uuid)
-    return this.compute.getConsoleOutput(ctx, instance, length)
+    const { cell } = await this.inCell(ctx, instance.uuid)
+    return cell.compute.getConsoleOutput(ctx, instance, length)
   }
 }
 
@@ -325,42 +316,4 @@ function sanitizeHostname(name: string): string {
     .replace(/^[-.]+|[-.]+$/g, '')
     .slice(0, 63)
   return h || 'server'
-}
-
-function instanceFromBuildRequest(br: BuildRequestInstance): Instance {
-  return {
-    id: 0,
-    uuid: br.uuid,
-    user_id: br.user_id,
-    project_id: br.project_id,
-    display_name: br.display_name,
-    display_description: br.display_description,
-    hostname: br.hostname,
-    vm_state: VmState.BUILDING,
-    task_state: TaskState.SCHEDULING,
-    power_state: 0,
-    host: null,
-    node: null,
-    image_ref: br.image_ref,
-    flavor: br.flavor,
-    availability_zone: br.availability_zone,
-    reservation_id: br.reservation_id,
-    launch_index: br.launch_index,
-    key_name: br.key_name,
-    user_data: br.user_data,
-    metadata: br.metadata,
-    config_drive: br.config_drive,
-    access_ip_v4: br.access_ip_v4,
-    access_ip_v6: br.access_ip_v6,
-    progress: 0,
-    locked: false,
-    locked_by: null,
-    root_device_name: null,
-    launched_at: null,
-    terminated_at: null,
-    created_at: br.created_at,
-    updated_at: br.created_at,
-    deleted: false,
-    fault: null,
-  }
 }

@@ -1,6 +1,5 @@
-import type { ComputeClient } from '../compute/rpcapi.js'
+import type { Cell } from '../cells/cell-router.js'
 import type { ApiStore } from '../db/api/api-store.js'
-import type { CellStore } from '../db/cell/cell-store.js'
 import type { StalledState } from '../db/cell/instance-store.js'
 import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
 import { TaskState, VmState } from '../objects/states.js'
@@ -9,8 +8,8 @@ import { isServiceUp } from '../servicegroup/servicegroup.js'
 import { makeContext, type RequestContext } from '../shared/context.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
-import type { ComputeTaskManager } from './manager.js'
 import type { ComputeTaskClient } from './rpcapi.js'
+import type { ScheduleAndBuild } from './tasks/schedule-and-build.js'
 
 export interface RedriveOptions {
   /** `[conductor] redrive_threshold`: seconds a piece of work may stand still before it is re-driven. */
@@ -37,10 +36,10 @@ export class StalledWorkRedriver {
 
   constructor(
     private readonly api: ApiStore,
-    private readonly cell: CellStore,
-    private readonly tasks: ComputeTaskManager,
+    /** The conductor's own cell: each cell's conductors re-drive the work of its hosts. */
+    private readonly cell: Cell,
+    private readonly builds: ScheduleAndBuild,
     private readonly computeTask: ComputeTaskClient,
-    private readonly compute: ComputeClient,
     private readonly options: RedriveOptions,
     private readonly log: Logger,
   ) {
@@ -91,7 +90,7 @@ export class StalledWorkRedriver {
 
   /** Instances placed on a host that never started building them: build_and_run_instance again. */
   private async redriveBuilds(before: string): Promise<void> {
-    for (const instance of await this.cell.instances.listStalled(SCHEDULING, before, this.batchSize)) {
+    for (const instance of await this.cell.store.instances.listStalled(SCHEDULING, before, this.batchSize)) {
       // No host: a reschedule in flight, which the conductor's build_instances owns.
       if (!instance.host || !instance.node) continue
       const spec = await this.api.getRequestSpec(instance.uuid)
@@ -99,37 +98,37 @@ export class StalledWorkRedriver {
         this.log.warn({ instance_uuid: instance.uuid }, 'stalled build has no request spec; not re-driven')
         continue
       }
-      if (!(await this.cell.instances.touchStalled(instance.uuid, SCHEDULING, before))) continue
+      if (!(await this.cell.store.instances.touchStalled(instance.uuid, SCHEDULING, before))) continue
       const ctx = await this.contextOfLastAction(instance)
       this.log.warn(
         { instance_uuid: instance.uuid, host: instance.host, request_id: ctx.requestId },
         'build not started by its host; sending build_and_run_instance again',
       )
-      await this.tasks.resumeBuild(ctx, instance, spec)
+      await this.builds.resume(ctx, this.cell, instance, spec)
     }
   }
 
   /** Deletes their host never finished: terminate_instance again, if the host is up to do it. */
   private async redriveDeletes(before: string): Promise<void> {
     const hostUp = new Map<string, boolean>()
-    for (const instance of await this.cell.instances.listStalled(DELETING, before, this.batchSize)) {
+    for (const instance of await this.cell.store.instances.listStalled(DELETING, before, this.batchSize)) {
       const host = instance.host
       if (!host) continue
       if (!hostUp.has(host)) hostUp.set(host, await this.isComputeUp(host))
       // A host that is down finishes its deletes when it starts again (init_host).
       if (!hostUp.get(host)) continue
-      if (!(await this.cell.instances.touchStalled(instance.uuid, DELETING, before))) continue
+      if (!(await this.cell.store.instances.touchStalled(instance.uuid, DELETING, before))) continue
       const ctx = await this.contextOfLastAction(instance)
       this.log.warn(
         { instance_uuid: instance.uuid, host, request_id: ctx.requestId },
         'delete not finished by its host; sending terminate_instance again',
       )
-      await this.compute.terminateInstance(ctx, instance)
+      await this.cell.compute.terminateInstance(ctx, instance)
     }
   }
 
   private async isComputeUp(host: string): Promise<boolean> {
-    const service = await this.cell.services.find(host, 'nova-compute')
+    const service = await this.cell.store.services.find(host, 'nova-compute')
     return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
   }
 
@@ -138,7 +137,7 @@ export class StalledWorkRedriver {
    * create or delete), so the host's events are recorded under that action.
    */
   private async contextOfLastAction(instance: Instance): Promise<RequestContext> {
-    const [last] = (await this.cell.actions.list(instance.uuid, { limit: 1 })) ?? []
+    const [last] = (await this.cell.store.actions.list(instance.uuid, { limit: 1 })) ?? []
     return makeContext({
       ...(last ? { requestId: last.request_id } : {}),
       userId: last?.user_id ?? instance.user_id,

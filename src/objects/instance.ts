@@ -1,4 +1,5 @@
 import type { Flavor } from './flavor.js'
+import { TaskState, VmState } from './states.js'
 
 /** An instance as every service sees it: the cell database row, with its flavor parsed. */
 export interface Instance {
@@ -173,4 +174,43 @@ export interface Selection {
   readonly nodename: string
   readonly cell_uuid: string
   readonly limits: Readonly<Record<string, number>>
+}
+
+/** A server still waiting for its cell, shown as Nova shows one: BUILD/scheduling, no host yet. */
+export function instanceFromBuildRequest(br: BuildRequestInstance): Instance {
+  return {
+    id: 0,
+    uuid: br.uuid,
+    user_id: br.user_id,
+    project_id: br.project_id,
+    display_name: br.display_name,
+    display_description: br.display_description,
+    hostname: br.hostname,
+    vm_state: VmState.BUILDING,
+    task_state: TaskState.SCHEDULING,
+    power_state: 0,
+    host: null,
+    node: null,
+    image_ref: br.image_ref,
+    flavor: br.flavor,
+    availability_zone: br.availability_zone,
+    reservation_id: br.reservation_id,
+    launch_index: br.launch_index,
+    key_name: br.key_name,
+    user_data: br.user_data,
+    metadata: br.metadata,
+    config_drive: br.config_drive,
+    access_ip_v4: br.access_ip_v4,
+    access_ip_v6: br.access_ip_v6,
+    progress: 0,
+    locked: false,
+    locked_by: null,
+    root_device_name: null,
+    launched_at: null,
+    terminated_at: null,
+    created_at: br.created_at,
+    updated_at: br.created_at,
+    deleted: false,
+    fault: null,
+  }
 }

@@ -101,3 +101,33 @@ export const PROGRESS_STATUSES = new Set([
   'VERIFY_RESIZE',
   'MIGRATING',
 ])
+
+/**
+ * The states a `status` filter selects (Nova's `task_and_vm_state_from_status`): every vm_state
+ * showing one of the statuses, and the task_states that make it show so; `anyTask` when a
+ * vm_state shows the status by default (then its task_state does not matter, as in Nova).
+ */
+export function statesFromStatus(statuses: readonly string[]): {
+  vmStates: string[]
+  taskStates: string[]
+  anyTask: boolean
+} {
+  const wanted = new Set(statuses.map((s) => s.toLowerCase()))
+  const vmStates = new Set<string>()
+  const taskStates = new Set<string>()
+  let anyTask = false
+  for (const [vmState, status] of Object.entries(defaultStatus)) {
+    if (wanted.has(status.toLowerCase())) {
+      vmStates.add(vmState)
+      anyTask = true
+    }
+  }
+  for (const [vmState, tasks] of Object.entries(taskOverrides)) {
+    for (const [taskState, status] of Object.entries(tasks)) {
+      if (!wanted.has(status.toLowerCase())) continue
+      vmStates.add(vmState)
+      taskStates.add(taskState)
+    }
+  }
+  return { vmStates: [...vmStates].sort(), taskStates: [...taskStates].sort(), anyTask }
+}

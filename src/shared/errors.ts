@@ -73,6 +73,17 @@ export class InstanceGroupNotFound extends NotFound {
     super(`Instance group ${uuid} could not be found.`)
   }
 }
+export class CellMappingNotFound extends NotFound {
+  constructor(cell: string) {
+    super(`Cell ${cell} has no mapping.`)
+  }
+}
+/** A list's `marker` names nothing there is (the API answers 400 in these words, as Nova's servers list). */
+export class MarkerNotFound extends Invalid {
+  constructor(marker: string) {
+    super(`marker [${marker}] not found`)
+  }
+}
 /** The instance has no host yet (Nova's `check_instance_host`); the API answers 409. */
 export class InstanceNotReady extends Conflict {
   constructor(instanceUuid: string) {

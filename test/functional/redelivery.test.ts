@@ -40,7 +40,7 @@ describe.each([
     await tasks.scheduleAndBuildInstances(ctx, args)
     await new Promise((r) => setTimeout(r, 300))
     await cloud.settle()
-    const cell = cloud.runtime.cellStore()
+    const cell = (await cloud.runtime.localCell()).store
     const server = await cell.instances.get(br.uuid)
     expect(server.vm_state).toBe('active')
     const claims = await cell.db.kysely
@@ -63,7 +63,7 @@ describe.each([
   it('ignores a duplicate build_and_run_instance for a server already running', async () => {
     const id = await client.createServer('dup-build')
     await client.waitForStatus([id], 'ACTIVE')
-    const cell = cloud.runtime.cellStore()
+    const cell = (await cloud.runtime.localCell()).store
     const instance = await cell.instances.get(id)
     const compute = new ComputeRpcClient(cloud.runtime.rpc())
     const spec = (await cloud.runtime.apiStore().getRequestSpec(id))!

@@ -64,10 +64,10 @@ describe.each([
     ])
     expect(shown.body.instanceAction.events[1]!.details).toMatch(/was re-scheduled: /)
     // The broken host reports its failed build right after it (BuildFailureWeigher reads it).
-    let broken = await cloud.runtime.cellStore().nodes.find('broken', 'broken')
+    let broken = await (await cloud.runtime.localCell()).store.nodes.find('broken', 'broken')
     for (let i = 0; i < 40 && Number(broken!.failed_builds) === 0; i++) {
       await new Promise((r) => setTimeout(r, 50))
-      broken = await cloud.runtime.cellStore().nodes.find('broken', 'broken')
+      broken = await (await cloud.runtime.localCell()).store.nodes.find('broken', 'broken')
     }
     expect(Number(broken!.failed_builds)).toBeGreaterThan(0)
     // Its claim on the broken host was given back.

@@ -45,7 +45,7 @@ describe.each(backends)('scheduler hints over %s + %s', (transport, db) => {
       },
     })
     await startCompute(cloud.runtime, { host: 'compute2', hostIp: COMPUTE2_IP })
-    cellUuid = (await cloud.runtime.cellMapping()).uuid
+    cellUuid = (await cloud.runtime.localCell()).mapping.uuid
     admin = new ComputeClient(cloud.url, 'admin:admin')
     alice = admin.as('alice:project-a')
   }, 60_000)

@@ -188,6 +188,16 @@ describe.each(backends)('servers over %s + %s', (transport, db) => {
     expect((err.fault as { message: string }).message).toMatch(
       /^No valid host was found\. .*RamFilter removed 2 of 2 hosts: needs 16384 MB/,
     )
+    // It lives in cell0 (listed with the others), and nowhere else.
+    const cells = cloud.runtime.cells()
+    const cell0 = await cells.cell0()
+    expect((await cell0.store.instances.get(err.id as string)).vm_state).toBe('error')
+    expect((await cells.forInstance(err.id as string))?.mapping.name).toBe('cell0')
+    expect(
+      await (await cloud.runtime.localCell()).store.instances.find(err.id as string, true),
+    ).toBeUndefined()
+    const listed = await alice.request<{ servers: { id: string }[] }>('GET', '/v2.1/servers')
+    expect(listed.body.servers.map((s) => s.id)).toEqual(expect.arrayContaining(ids))
     for (const id of ids) await alice.request('DELETE', `/v2.1/servers/${id}`)
     await alice.waitForGone(ids)
   })

@@ -221,7 +221,10 @@ describe.each(backends)('os-services and os-hypervisors over %s + %s', (transpor
 
   it('refuses 2.53 updates Nova refuses', async () => {
     const conductor = (await services(latest, '?binary=nova-conductor'))[0]!
-    const api = await cloud.runtime.cellStore().services.find('controller', 'nova-osapi_compute')
+    const api = await (await cloud.runtime.localCell()).store.services.find(
+      'controller',
+      'nova-osapi_compute',
+    )
     const id = computeUuid.get('compute2')!
     const missing = '5c6d1bdc-8ee0-4c49-a630-1efc5e0904f8'
     const cases: [string, unknown, number, string][] = [

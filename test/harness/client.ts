@@ -60,9 +60,11 @@ export class ComputeClient {
   ): Promise<Record<string, unknown>[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
+      // Only admins may ask for every project's servers (403 for anyone else, as Nova).
+      const scope = this.token.startsWith('admin:') ? '?all_tenants=1' : ''
       const res = await this.request<{ servers: Record<string, unknown>[] }>(
         'GET',
-        '/v2.1/servers/detail?all_tenants=1',
+        `/v2.1/servers/detail${scope}`,
       )
       const byId = new Map(res.body.servers.map((s) => [s.id as string, s]))
       const servers = ids.map((id) => byId.get(id))

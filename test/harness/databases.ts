@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { cell0Connection } from '../../src/cmd/manage.js'
 import { dropDatabase } from '../../src/db/connect.js'
 
 export type DbKind = 'sqlite' | 'mysql' | 'postgres'
@@ -37,6 +38,7 @@ export function createDatabases(kind: DbKind): TestDatabases {
     api,
     drop: async () => {
       await dropDatabase(cell)
+      await dropDatabase(cell0Connection(cell))
       await dropDatabase(api)
     },
   }

@@ -136,7 +136,7 @@ export function osInstanceActionRoutes(
       // Before 2.51 only those who may see tracebacks see events at all.
       if (ctx.isAdmin || v.atLeast('2.51')) {
         const projectId = action.project_id ?? instance.project_id
-        const events = await compute.actions.events(action.id)
+        const events = await compute.actions.events(instance.uuid, action.id)
         body.events = events.map((e) => eventView(e, projectId, v, ctx.isAdmin))
       }
       return { instanceAction: body }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ComputeApi, ServerRecord } from '../../compute-api/servers.js'
-import { statusFromState } from '../../objects/states.js'
 import { Invalid } from '../../shared/errors.js'
 import { pyRepr } from '../../shared/python.js'
 import { validateSchedulerHints } from '../scheduler-hints.js'
+import { serverListRequest } from '../server-list-query.js'
 import { serverDetail, serverSummary } from '../views/servers.js'
 
 const createSchema = {
@@ -138,34 +138,38 @@ export function serverRoutes(
   })
 
   const list = async (request: FastifyRequest<{ Querystring: ServersQuery }>, detail: boolean) => {
-    const q = request.query
     const ctx = request.ctx
-    const allTenants = ctx.isAdmin && truthy(one(q.all_tenants))
-    let servers = await compute.list(ctx, {
-      allTenants,
-      projectId: ctx.isAdmin ? (one(q.project_id) ?? one(q.tenant_id)) : undefined,
-    })
-    servers = filterServers(servers, q, ctx.isAdmin)
-    const { page, nextMarker } = paginate(servers, q, maxLimit)
+    const asked = await serverListRequest(
+      request.query,
+      ctx,
+      request.apiVersion,
+      detail,
+      maxLimit,
+      compute.flavors,
+    )
+    const page = asked === 'empty' ? [] : await compute.list(asked)
     const base = baseUrl(request.headers.host)
-    const links = nextMarker
+    // Nova's next link: whenever a page is full, with every parameter of this request kept.
+    const full = asked !== 'empty' && asked.limit > 0 && page.length === asked.limit
+    const links = full
       ? {
           servers_links: [
             {
               rel: 'next',
-              href: `${base}/v2.1/servers${detail ? '/detail' : ''}?limit=${one(q.limit)}&marker=${nextMarker}`,
+              href: nextLink(
+                `${base}/v2.1/servers${detail ? '/detail' : ''}`,
+                request.query,
+                page.at(-1)!.uuid,
+              ),
             },
           ],
         }
       : {}
     if (!detail) return { servers: page.map((s) => serverSummary(s, base)), ...links }
+    const hosts = [...new Set(page.map((s) => s.host).filter((h): h is string => !!h))]
     const hostStatus =
-      request.apiVersion.atLeast('2.16') && ctx.isAdmin
-        ? await compute.hostStatus([...new Set(page.map((s) => s.host).filter((h): h is string => !!h))])
-        : undefined
-    const hostZones = await compute.hostZones([
-      ...new Set(page.map((s) => s.host).filter((h): h is string => !!h)),
-    ])
+      request.apiVersion.atLeast('2.16') && ctx.isAdmin ? await compute.hostStatus(hosts) : undefined
+    const hostZones = await compute.hostZones(hosts)
     return {
       servers: page.map((s) =>
         serverDetail(s, { baseUrl: base, version: request.apiVersion, ctx, hostStatus, hostZones }),
@@ -263,66 +267,21 @@ function countParam(name: string, value: number | string): number {
   return n
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v.at(-1) : v
-}
-
-function truthy(v: string | undefined): boolean {
-  return v !== undefined && !/^(0|false|f|no|n|off)$/i.test(v)
-}
-
-/** The list filters users reach for: name (a regex), status, host (admin), reservation_id, flavor, image. */
-function filterServers(servers: ServerRecord[], q: ServersQuery, isAdmin: boolean): ServerRecord[] {
-  let out = servers
-  const name = one(q.name)
-  if (name) {
-    let re: RegExp
-    try {
-      re = new RegExp(name)
-    } catch {
-      throw new Invalid(`Invalid regular expression for name filter: ${name}`)
-    }
-    out = out.filter((s) => re.test(s.display_name ?? ''))
-  }
-  const status = one(q.status)?.toUpperCase()
-  if (status) out = out.filter((s) => statusFromState(s.vm_state, s.task_state) === status)
-  const host = one(q.host)
-  if (host && isAdmin) out = out.filter((s) => s.host === host)
-  const reservation = one(q.reservation_id)
-  if (reservation) out = out.filter((s) => s.reservation_id === reservation)
-  const flavor = one(q.flavor)
-  if (flavor) out = out.filter((s) => s.flavor.flavorid === flavor)
-  const image = one(q.image)
-  if (image) out = out.filter((s) => s.image_ref === image)
-  return out
-}
-
-function paginate(servers: ServerRecord[], q: ServersQuery, maxLimit: number) {
-  const limitText = one(q.limit)
-  let limit = maxLimit
-  if (limitText !== undefined) {
-    if (!/^\d+$/.test(limitText)) throw new Invalid(`limit param must be an integer`)
-    limit = Math.min(Number(limitText), maxLimit)
-  }
-  let start = 0
-  const marker = one(q.marker)
-  if (marker) {
-    const i = servers.findIndex((s) => s.uuid === marker)
-    if (i < 0) throw new Invalid(`marker [${marker}] not found`)
-    start = i + 1
-  }
-  const page = servers.slice(start, start + limit)
-  const nextMarker =
-    limitText !== undefined && page.length === limit && start + limit < servers.length
-      ? page.at(-1)!.uuid
-      : undefined
-  return { page, nextMarker }
-}
-
 /** A random admin password, as Nova generates one when none is given. */
 function adminPassword(): string {
   const chars = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
   let out = ''
   for (let i = 0; i < 12; i++) out += chars[Math.floor(Math.random() * chars.length)]
   return out
+}
+
+/** The URL of the next page: this request's parameters, sorted, with the last server as marker. */
+function nextLink(url: string, query: ServersQuery, marker: string): string {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query).sort(([a], [b]) => a.localeCompare(b))) {
+    if (key === 'marker' || value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v)
+  }
+  params.append('marker', marker)
+  return `${url}?${params.toString()}`
 }

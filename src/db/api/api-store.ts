@@ -290,6 +290,34 @@ export class ApiStore {
     }
   }
 
+  /** The cell id a compute host is mapped to (Nova's HostMapping), if it is mapped. */
+  async getHostMapping(host: string): Promise<number | undefined> {
+    const row = await this.k
+      .selectFrom('host_mappings')
+      .select('cell_id')
+      .where('host', '=', host)
+      .executeTakeFirst()
+    return row?.cell_id
+  }
+
+  /**
+   * Map a compute host to its cell; a host already mapped keeps its mapping (true when this call
+   * made it). Many computes registering at once each insert their own row.
+   */
+  async mapHost(host: string, cellId: number): Promise<boolean> {
+    if ((await this.getHostMapping(host)) !== undefined) return false
+    try {
+      await this.k
+        .insertInto('host_mappings')
+        .values({ host, cell_id: cellId, created_at: dbNow(), updated_at: null })
+        .execute()
+      return true
+    } catch (err) {
+      if (isDuplicate(err)) return false
+      throw err
+    }
+  }
+
   // --- build requests: a server between POST /servers and its cell
 
   /** Record everything a new server needs before the conductor takes it, in one transaction. */

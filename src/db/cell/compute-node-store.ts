@@ -55,6 +55,14 @@ export class ComputeNodeStore {
       .executeTakeFirst()
   }
 
+  /** Whether a live compute node has this host and/or this hypervisor hostname. */
+  async exists(which: { host: string | null; node: string | null }): Promise<boolean> {
+    let q = this.k.selectFrom('compute_nodes').select('id').where('deleted', '=', 0)
+    if (which.host) q = q.where('host', '=', which.host)
+    if (which.node) q = q.where('hypervisor_hostname', '=', which.node)
+    return (await q.executeTakeFirst()) !== undefined
+  }
+
   async list(): Promise<ComputeNode[]> {
     return this.k.selectFrom('compute_nodes').selectAll().where('deleted', '=', 0).orderBy('id').execute()
   }

@@ -2,6 +2,7 @@ import {
   type ExpressionBuilder,
   type Insertable,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   sql,
   type Transaction,
@@ -14,6 +15,13 @@ import type {
   NewFault,
   NewInstance,
 } from '../../objects/instance.js'
+import {
+  type InstancePageQuery,
+  NULL_SORT_VALUE,
+  SORT_COLUMNS,
+  type SortColumn,
+  type SortValue,
+} from '../../objects/instance-list.js'
 import { VmState } from '../../objects/states.js'
 import {
   InstanceNotFound,
@@ -245,6 +253,88 @@ export class InstanceStore {
 
   async addFault(uuid: string, fault: NewFault): Promise<void> {
     await insertFault(this.k, uuid, fault)
+  }
+
+  /**
+   * One page of servers, filtered and sorted in SQL, starting after the `after` sort values
+   * (keyset paging: no offset, so a page costs the same wherever it is).
+   */
+  async listPage(q: InstancePageQuery): Promise<Instance[]> {
+    if (q.limit <= 0) return []
+    const f = q.filters
+    let query = this.k.selectFrom('instances').selectAll()
+    if (f.deleted === true) query = query.where('deleted', '!=', 0)
+    else if (f.deleted === false) query = query.where('deleted', '=', 0)
+    if (f.projectId !== undefined) query = query.where('project_id', '=', f.projectId)
+    if (f.userId !== undefined) query = query.where('user_id', '=', f.userId)
+    if (f.host !== undefined) query = query.where('host', '=', f.host)
+    if (f.node !== undefined) query = query.where('node', '=', f.node)
+    if (f.reservationId !== undefined) query = query.where('reservation_id', '=', f.reservationId)
+    if (f.imageRef !== undefined) query = query.where('image_ref', '=', f.imageRef)
+    if (f.flavorPk !== undefined) query = query.where('instance_type_id', '=', f.flavorPk)
+    if (f.uuid !== undefined) query = query.where('uuid', '=', f.uuid)
+    if (f.locked !== undefined) query = query.where('locked', '=', f.locked)
+    if (f.availabilityZone !== undefined) query = query.where('availability_zone', '=', f.availabilityZone)
+    if (f.vmStates) query = query.where('vm_state', 'in', f.vmStates.length ? [...f.vmStates] : [''])
+    const taskStates = f.taskStates
+    if (taskStates) {
+      query = query.where((eb) => {
+        const named = taskStates.filter((t): t is string => t !== null)
+        return eb.or([
+          ...(named.length > 0 ? [eb('task_state', 'in', named)] : []),
+          ...(taskStates.includes(null) ? [eb('task_state', 'is', null)] : []),
+        ])
+      })
+    }
+    if (f.changesSince !== undefined) query = query.where('updated_at', '>=', f.changesSince)
+    if (f.changesBefore !== undefined) query = query.where('updated_at', '<=', f.changesBefore)
+    const exprs = q.sort.map((s) => this.sortExpression(s.key))
+    const after = q.after
+    if (after) {
+      query = query.where((eb) =>
+        eb.or(
+          q.sort.map((s, i) =>
+            eb.and([
+              ...exprs.slice(0, i).map((e, j) => eb(e, '=', after[j]!)),
+              eb(exprs[i]!, s.dir === 'asc' ? '>' : '<', after[i]!),
+            ]),
+          ),
+        ),
+      )
+    }
+    for (const [i, s] of q.sort.entries()) query = query.orderBy(exprs[i]!, s.dir)
+    const rows = await query.limit(q.limit).execute()
+    return this.withFaults(rows)
+  }
+
+  /**
+   * A sort key as SQL orders and compares it, the same way in every dialect and as
+   * `compareSortValues` does: nulls as the kind's lowest value, text in binary order.
+   */
+  private sortExpression(key: SortColumn): RawBuilder<SortValue> {
+    const kind = SORT_COLUMNS[key]
+    const column = sql.ref(key)
+    if (key === 'id' || key === 'uuid') return sql<SortValue>`${column}`
+    const valued = sql<SortValue>`COALESCE(${column}, ${NULL_SORT_VALUE[kind]})`
+    if (kind !== 'text') return valued
+    if (this.db.dialect === 'mysql') return sql<SortValue>`${valued} COLLATE utf8mb4_bin`
+    if (this.db.dialect === 'postgres') return sql<SortValue>`${valued} COLLATE "C"`
+    return valued
+  }
+
+  /** The hosts these live instances run on (each once; instances without a host add none). */
+  async hostsOf(uuids: readonly string[]): Promise<string[]> {
+    const hosts = new Set<string>()
+    for (let i = 0; i < uuids.length; i += 500) {
+      const rows = await this.k
+        .selectFrom('instances')
+        .select('host')
+        .where('uuid', 'in', uuids.slice(i, i + 500))
+        .where('deleted', '=', 0)
+        .execute()
+      for (const r of rows) if (r.host) hosts.add(r.host)
+    }
+    return [...hosts]
   }
 
   /** Live instances on these hosts (Nova's `InstanceList.get_count_by_hosts`). */
