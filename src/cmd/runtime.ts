@@ -6,11 +6,13 @@ import type { CellSchema } from '../db/cell/schema.js'
 import { connectDb } from '../db/connect.js'
 import { Rpc } from '../rpc/rpc.js'
 import { createTransport } from '../rpc/transport-url.js'
+import { type Clock, systemClock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 
 /**
  * What the services of one process share: one RPC transport (so one reply queue per process, as
- * in oslo.messaging) and one pool per database. Everything is opened on first use.
+ * in oslo.messaging), one pool per database, and the clock their heartbeats and periodic tasks
+ * keep. Everything is opened on first use.
  */
 export class Runtime {
   private rpcInstance: Rpc | undefined
@@ -18,10 +20,16 @@ export class Runtime {
   private cellStoreInstance: CellStore | undefined
   private readonly closers: (() => Promise<void>)[] = []
 
+  /** The system clock unless a test gives its ManualClock (see also setTimestampClock). */
+  readonly clock: Clock
+
   constructor(
     readonly config: Config,
     readonly log: Logger,
-  ) {}
+    options: { readonly clock?: Clock } = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+  }
 
   rpc(): Rpc {
     if (!this.rpcInstance) {

@@ -59,6 +59,7 @@ export async function startConductor(rt: Runtime): Promise<Service> {
     directReporter(cell, config.host, 'nova-conductor', CONDUCTOR_TOPIC),
     config.report_interval,
     log,
+    rt.clock,
   )
   const base = new ConductorManager(cell, api, log)
   const compute = new ComputeClient(rpc)
@@ -87,7 +88,7 @@ export async function startConductor(rt: Runtime): Promise<Service> {
       tasks,
       new ComputeTaskClient(rpc),
       compute,
-      { thresholdS, serviceDownTimeS: config.service_down_time },
+      { thresholdS, serviceDownTimeS: config.service_down_time, clock: rt.clock },
       log.child({ task: 'redrive' }),
     )
     service.addTask('redrive_stalled_work', intervalS, () => redriver.run())
@@ -115,6 +116,7 @@ export async function startScheduler(rt: Runtime): Promise<Service> {
     directReporter(cell, config.host, 'nova-scheduler', SCHEDULER_TOPIC),
     config.report_interval,
     log,
+    rt.clock,
   )
   service.addSubscription(
     await rt
@@ -204,7 +206,7 @@ export async function startCompute(
       await conductor.serviceReportState(ctx, id)
     },
   }
-  const service = new Service('nova-compute', host, reporter, config.report_interval, log)
+  const service = new Service('nova-compute', host, reporter, config.report_interval, log, rt.clock)
   service.addSubscription(
     await rpc.serve({ topic: COMPUTE_TOPIC, server: host }, [
       { version: COMPUTE_RPC_VERSION, endpoint: manager },
@@ -290,6 +292,7 @@ export async function startApi(
     directReporter(cell, config.host, 'nova-osapi_compute', 'osapi_compute'),
     config.report_interval,
     log.child({ service: 'nova-api' }),
+    rt.clock,
   )
   await service.start()
   rt.onClose(async () => {

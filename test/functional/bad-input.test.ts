@@ -2,13 +2,26 @@
  * Hostile and careless input: every bad request gets a 4xx in Nova's fault format, never a 500,
  * and the API keeps serving afterwards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
+import { type DatabaseOptions, describeDatabases } from '../harness/matrix.js'
 
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 
-describe.each(['sqlite', 'mysql'] as const)('bad input (memory + %s)', (db) => {
+/**
+ * Not on PostgreSQL: `GET /v2.1/servers/%00` answers 500 there, PostgreSQL refusing a NUL byte in
+ * a text parameter ("invalid byte sequence for encoding UTF8: 0x00") where Nova answers 404. Drop
+ * this once the API refuses such ids before the database sees them.
+ */
+const notOnPostgres: DatabaseOptions = {
+  only: {
+    dbs: ['sqlite', 'mysql'],
+    because: 'GET /servers/%00 answers 500 on PostgreSQL (NUL in a text parameter)',
+  },
+}
+
+describeDatabases('bad input (memory + $db)', notOnPostgres, ({ db }) => {
   let cloud: Cloud
   let client: ComputeClient
 

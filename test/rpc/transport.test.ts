@@ -9,6 +9,7 @@ import type { Message, Subscription, Target, Transport } from '../../src/rpc/tra
 import { makeContext, type RequestContext } from '../../src/shared/context.js'
 import { MessagingTimeout, MessagingUnavailable, NoSuchMethod, NoValidHost } from '../../src/shared/errors.js'
 import { createLogger, type Logger } from '../../src/shared/logger.js'
+import { describeNeeding, type ServiceName, serviceReachable } from '../harness/matrix.js'
 import {
   closeConnections,
   countConnections,
@@ -16,15 +17,13 @@ import {
   listExchanges,
   listQueues,
   type QueueInfo,
-  rabbitAvailable,
   type TestVhost,
 } from '../harness/rabbit.js'
 
 const log = createLogger({ name: 'transport-test' })
 if (!process.env.TSNOVA_LOG_LEVEL) log.level = 'silent'
 
-const haveRabbit = await rabbitAvailable()
-if (!haveRabbit) console.warn('RabbitMQ not reachable on 127.0.0.1:5672: AMQP transport tests skipped')
+const haveRabbit = serviceReachable('rabbitmq')
 
 const hex = (): string => randomBytes(4).toString('hex')
 
@@ -81,7 +80,8 @@ const served = (endpoint: object): ServedEndpoint[] => [{ version: '1.0', endpoi
 
 interface Bus {
   readonly name: string
-  readonly enabled: boolean
+  /** The local services it runs on (its suites fail in CI, and are skipped elsewhere, without them). */
+  readonly needs: readonly ServiceName[]
   /** A new "process": its own transport on the shared bus. */
   transport(logger?: Logger): Transport
   setup(): Promise<void>
@@ -93,14 +93,14 @@ let vhost: TestVhost | undefined
 const memoryUrl = `memory://transport-test-${hex()}`
 const inProcessBus: Bus = {
   name: 'in-process',
-  enabled: true,
+  needs: [],
   transport: (logger = log) => new InProcessTransport(hubFor(memoryUrl), logger),
   setup: async () => {},
   teardown: async () => forgetHub(memoryUrl),
 }
 const amqpBus: Bus = {
   name: 'amqp',
-  enabled: haveRabbit,
+  needs: ['rabbitmq'],
   transport: (logger = log) => new AmqpTransport(vhost!.url, { controlExchange: 'nova', log: logger }),
   setup: async () => {
     vhost = await createVhost()
@@ -138,7 +138,7 @@ async function serve(rpc: Rpc, target: Target, endpoint: object): Promise<Subscr
 }
 
 for (const bus of [inProcessBus, amqpBus]) {
-  describe.skipIf(!bus.enabled)(`${bus.name} transport conformance`, () => {
+  describeNeeding(`${bus.name} transport conformance`, bus.needs, () => {
     it('call returns the result', async () => {
       const topic = `conductor-${hex()}`
       await serve(processOn(bus), { topic, server: 'c1' }, new Probe('c1'))
@@ -285,7 +285,7 @@ describe('parseRabbitUrl', () => {
   })
 })
 
-describe.skipIf(!haveRabbit)('amqp transport', () => {
+describeNeeding('amqp transport', ['rabbitmq'], () => {
   const amqp = amqpBus
 
   it('redelivers a message whose consumer dies mid-handling', async () => {
