@@ -61,6 +61,7 @@ export async function startApi(
     directReporter((await rt.localCell()).store, config.host, 'nova-osapi_compute', 'osapi_compute'),
     config.report_interval,
     log.child({ service: 'nova-api' }),
+    rt.clock,
   )
   await service.start()
   rt.onClose(async () => {

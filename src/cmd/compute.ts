@@ -95,7 +95,7 @@ export async function startCompute(
       await conductor.serviceReportState(ctx, id)
     },
   }
-  const service = new Service('nova-compute', host, reporter, config.report_interval, log)
+  const service = new Service('nova-compute', host, reporter, config.report_interval, log, rt.clock)
   service.addSubscription(
     await rpc.serve({ topic: COMPUTE_TOPIC, server: host }, [
       { version: COMPUTE_RPC_VERSION, endpoint: manager },

@@ -27,6 +27,7 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
     directReporter(cell.store, config.host, 'nova-conductor', CONDUCTOR_TOPIC),
     config.report_interval,
     log,
+    rt.clock,
   )
   const base = new ConductorManager(cell, api, log)
   const tasks = new ComputeTaskManager({
@@ -51,7 +52,7 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
       cell,
       tasks.scheduleAndBuild,
       new ComputeTaskClient(rpc),
-      { thresholdS, serviceDownTimeS: config.service_down_time },
+      { thresholdS, serviceDownTimeS: config.service_down_time, clock: rt.clock },
       log.child({ task: 'redrive' }),
     )
     service.addTask('redrive_stalled_work', intervalS, () => redriver.run())

@@ -2,21 +2,29 @@ import type { Config } from '../config/config.js'
 import type { AmqpSslOptions } from '../rpc/amqp/tls.js'
 import { Rpc } from '../rpc/rpc.js'
 import { createTransport } from '../rpc/transport-url.js'
+import { type Clock, systemClock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 
 /**
  * What every service of one process shares: the configuration, the logger, one RPC transport
- * (so one reply queue per process, as in oslo.messaging) and what to close on exit. It holds no
+ * (so one reply queue per process, as in oslo.messaging), the clock its heartbeats and periodic
+ * tasks keep, and what to close on exit. It holds no
  * database: a compute host runs on exactly this; services that keep state use ControlRuntime.
  */
 export class Runtime {
   private rpcInstance: Rpc | undefined
   private readonly closers: (() => Promise<void>)[] = []
 
+  /** The system clock unless a test gives its ManualClock (see also setTimestampClock). */
+  readonly clock: Clock
+
   constructor(
     readonly config: Config,
     readonly log: Logger,
-  ) {}
+    options: { readonly clock?: Clock } = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+  }
 
   rpc(): Rpc {
     if (!this.rpcInstance) {

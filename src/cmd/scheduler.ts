@@ -24,6 +24,7 @@ export async function startScheduler(rt: ControlRuntime): Promise<Service> {
     directReporter(cell.store, config.host, 'nova-scheduler', SCHEDULER_TOPIC),
     config.report_interval,
     log,
+    rt.clock,
   )
   service.addSubscription(
     await rt

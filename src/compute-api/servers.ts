@@ -16,6 +16,7 @@ import type { RequestContext } from '../shared/context.js'
 import { FlavorNotFound, InstanceNotFound, InstanceNotReady, Invalid } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
+import { isUuidLike } from '../shared/uuid.js'
 import { FlavorApi } from './flavors.js'
 import type { HostApi } from './hosts.js'
 import { InstanceActions } from './instance-actions.js'
@@ -182,6 +183,8 @@ export class ComputeApi {
     uuid: string,
     withDeleted = false,
   ): Promise<{ instance: Instance; cell: Cell | undefined }> {
+    // As Nova's compute API: what is not a uuid names no server (and never reaches a database).
+    if (!isUuidLike(uuid)) throw new InstanceNotFound(uuid)
     const mapping = await this.api.getInstanceMapping(uuid)
     const cell = mapping?.cell_id != null ? await this.cells.byId(mapping.cell_id) : undefined
     const instance = cell
@@ -209,6 +212,7 @@ export class ComputeApi {
   }
 
   async delete(ctx: RequestContext, uuid: string): Promise<void> {
+    if (!isUuidLike(uuid)) throw new InstanceNotFound(uuid)
     // Still waiting for a host: deleting the build request is the whole delete.
     const br = await this.api.getBuildRequest(uuid)
     if (br) {

@@ -5,6 +5,7 @@ import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/ins
 import { TaskState, VmState } from '../objects/states.js'
 import { isMessagingFailure } from '../rpc/retry.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
+import { type Clock, systemClock } from '../shared/clock.js'
 import { makeContext, type RequestContext } from '../shared/context.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
@@ -18,6 +19,8 @@ export interface RedriveOptions {
   readonly serviceDownTimeS: number
   /** The most of each kind of work one pass re-drives; the next pass takes the rest. */
   readonly batchSize?: number
+  /** What "stood still for thresholdS" and "up" are measured by: the service's clock. */
+  readonly clock?: Clock
 }
 
 const SCHEDULING: StalledState = { vmState: VmState.BUILDING, taskState: TaskState.SCHEDULING }
@@ -33,6 +36,7 @@ const DELETING: StalledState = { taskState: TaskState.DELETING }
  */
 export class StalledWorkRedriver {
   private readonly batchSize: number
+  private readonly clock: Clock
 
   constructor(
     private readonly api: ApiStore,
@@ -44,11 +48,12 @@ export class StalledWorkRedriver {
     private readonly log: Logger,
   ) {
     this.batchSize = options.batchSize ?? 100
+    this.clock = options.clock ?? systemClock
   }
 
   /** One pass over the three kinds of work. Stops early while the message bus is unreachable. */
   async run(): Promise<void> {
-    const before = dbNow(new Date(Date.now() - this.options.thresholdS * 1000))
+    const before = dbNow(new Date(this.clock.now() - this.options.thresholdS * 1000))
     try {
       await this.redriveBuildRequests(before)
       await this.redriveBuilds(before)
@@ -129,7 +134,7 @@ export class StalledWorkRedriver {
 
   private async isComputeUp(host: string): Promise<boolean> {
     const service = await this.cell.store.services.find(host, 'nova-compute')
-    return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS)
+    return service !== undefined && isServiceUp(service, this.options.serviceDownTimeS, this.clock.now())
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Subscription } from '../rpc/transport.js'
+import { type Clock, systemClock, type Timer } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 
 /** Nova's SERVICE_VERSION for Zed, which our RPC versions mirror. */
@@ -12,7 +13,7 @@ export interface ServiceReporter {
 
 /** A periodic task: runs every `intervalS`, never overlapping itself, never killing the service. */
 export class PeriodicTask {
-  private timer: NodeJS.Timeout | undefined
+  private timer: Timer | undefined
   private running = false
 
   constructor(
@@ -20,6 +21,7 @@ export class PeriodicTask {
     private readonly intervalS: number,
     private readonly fn: () => Promise<void>,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Start after `initialDelayS` (jittered by the caller so thousands of hosts do not align). */
@@ -36,16 +38,17 @@ export class PeriodicTask {
         this.running = false
       }
     }
-    this.timer = setTimeout(() => {
-      void tick()
-      this.timer = setInterval(() => void tick(), this.intervalS * 1000)
-      this.timer.unref()
-    }, initialDelayS * 1000)
-    this.timer.unref()
+    // Each run's promise goes back to the clock: a test's ManualClock awaits it.
+    this.timer = this.clock
+      .setTimeout(() => {
+        this.timer = this.clock.setInterval(tick, this.intervalS * 1000).unref()
+        return tick()
+      }, initialDelayS * 1000)
+      .unref()
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer)
+    if (this.timer) this.clock.clearTimer(this.timer)
     this.timer = undefined
   }
 }
@@ -66,6 +69,8 @@ export class Service {
     private readonly reporter: ServiceReporter,
     private readonly reportIntervalS: number,
     readonly log: Logger,
+    /** What its heartbeat and periodic tasks are timed by (a test's ManualClock). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async start(): Promise<void> {
@@ -86,6 +91,7 @@ export class Service {
         }
       },
       this.log,
+      this.clock,
     )
     heartbeat.start(Math.random() * this.reportIntervalS)
     this.tasks.push(heartbeat)
@@ -99,7 +105,7 @@ export class Service {
     fn: () => Promise<void>,
     initialDelayS = Math.random() * intervalS,
   ): void {
-    const task = new PeriodicTask(name, intervalS, fn, this.log)
+    const task = new PeriodicTask(name, intervalS, fn, this.log, this.clock)
     task.start(initialDelayS)
     this.tasks.push(task)
   }

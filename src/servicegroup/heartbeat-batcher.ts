@@ -31,6 +31,8 @@ export class HeartbeatBatcher {
   private flushSoon(delayMs: number): void {
     if (this.timer && delayMs > 0) return
     if (this.timer) clearTimeout(this.timer)
+    // A real timer, not the services' Clock: a heartbeat that a test's ManualClock.advance() awaits
+    // waits for this flush, which a timer on that clock would hold back for good.
     this.timer = setTimeout(() => {
       this.timer = undefined
       const batch = this.pending

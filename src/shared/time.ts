@@ -1,8 +1,40 @@
+import { type Clock, systemClock } from './clock.js'
+
+/**
+ * The clock "now" is read from for stored timestamps. A module-level setting, where the services
+ * get theirs from Runtime, because dbNow() is called from every store (cell, API, identity, image
+ * databases) and from managers that need no clock otherwise: passing one through all of them
+ * would touch every constructor for one test concern. It must be the services' clock, or a
+ * heartbeat written "now" looks stale or fresh wrongly, so a test that runs services on a
+ * ManualClock sets it here as well, and puts the system clock back when done.
+ */
+let timestamps: Clock = systemClock
+
+/** Stored timestamps come from `clock` until the returned function puts the previous one back. */
+export function setTimestampClock(clock: Clock): () => void {
+  const previous = timestamps
+  timestamps = clock
+  return () => {
+    timestamps = previous
+  }
+}
+
+/** Back to the system clock, whatever was set. */
+export function resetTimestampClock(): void {
+  timestamps = systemClock
+}
+
+/** The clock stored timestamps come from. */
+export function timestampClock(): Clock {
+  return timestamps
+}
+
 /**
  * Timestamps are stored as Nova stores them: naive UTC, `YYYY-MM-DD HH:MM:SS.ffffff`, the same
- * text in every database dialect (see db/connect.ts), so they sort and compare as strings.
+ * text in every database dialect (see db/connect.ts), so they sort and compare as strings. Ours
+ * carry milliseconds (`…SS.mmm000`).
  */
-export function dbNow(date: Date = new Date()): string {
+export function dbNow(date: Date = new Date(timestamps.now())): string {
   return date.toISOString().replace('T', ' ').replace('Z', '000')
 }
 

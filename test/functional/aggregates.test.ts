@@ -3,22 +3,17 @@
  * (zones, tenant isolation), and admin placement on create: `az:host[:node]` and 2.74's
  * `host` / `hypervisor_hostname`, still checked by the filters.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-]
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 const HOSTS = ['compute1', 'compute2', 'compute3']
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 
 type Aggregate = Record<string, unknown> & { id: number; hosts: string[]; metadata: Record<string, string> }
 
-describe.each(backends)('aggregates and zones over %s + %s', (transport, db) => {
+describeBackends('aggregates and zones over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let alice: ComputeClient

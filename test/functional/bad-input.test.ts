@@ -2,13 +2,14 @@
  * Hostile and careless input: every bad request gets a 4xx in Nova's fault format, never a 500,
  * and the API keeps serving afterwards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
+import { type DatabaseOptions, describeDatabases } from '../harness/matrix.js'
 
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 
-describe.each(['sqlite', 'mysql'] as const)('bad input (memory + %s)', (db) => {
+describeDatabases('bad input (memory + $db)', ({ db }) => {
   let cloud: Cloud
   let client: ComputeClient
 

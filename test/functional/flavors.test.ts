@@ -3,20 +3,15 @@
  * the server action route with os-getConsoleOutput, through the REST API, on the in-process bus
  * with SQLite and on RabbitMQ with MariaDB.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-]
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 type Fault = Record<string, { code: number; message: string }>
 type FlavorBody = { flavor: Record<string, unknown> }
 
-describe.each(backends)('flavors and server actions over %s + %s', (transport, db) => {
+describeBackends('flavors and server actions over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let alice: ComputeClient

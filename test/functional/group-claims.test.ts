@@ -4,18 +4,19 @@
  * an affinity group never spreads over two (the long-standing Nova race).
  */
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { CellStore } from '../../src/db/cell/cell-store.js'
 import { cellMigrations } from '../../src/db/cell/migrations.js'
 import type { CellSchema } from '../../src/db/cell/schema.js'
 import { connectDb, ensureDatabase } from '../../src/db/connect.js'
 import { syncSchema } from '../../src/db/migrate.js'
 import type { GroupPolicyClaim } from '../../src/objects/instance.js'
-import { createDatabases, type DbKind, type TestDatabases } from '../harness/databases.js'
+import { createDatabases, type TestDatabases } from '../harness/databases.js'
+import { describeDatabases } from '../harness/matrix.js'
 
 const tiny = { vcpus: 1, memory_mb: 512, disk_gb: 1 }
 
-describe.each(['sqlite', 'mysql', 'postgres'] as DbKind[])('group policy claims on %s', (kind) => {
+describeDatabases('group policy claims on $db', ({ db: kind }) => {
   let dbs: TestDatabases
   let cell: CellStore
   const nodes: number[] = []

@@ -15,7 +15,7 @@ import { RemoteTokenValidator } from '../../src/identity/token-validator.js'
 import { InvalidToken, TokenSigner, TokenVerifier } from '../../src/identity/tokens.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
+import { describeDatabases } from '../harness/matrix.js'
 
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 const PASSWORD = 's3cret-admin'
@@ -57,7 +57,7 @@ function passwordAuth(user: string, password: string, project?: string) {
   }
 }
 
-describe.each<DbKind>(['sqlite', 'mysql', 'postgres'])('identity on %s', (db) => {
+describeDatabases('identity on $db', ({ db }) => {
   let cloud: Cloud
   let identity: ListeningServer
   let image: ListeningServer

@@ -4,11 +4,11 @@
  * compute API's checks of `imageRef` against it.
  */
 import { createHash } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type ListeningServer, startImage } from '../../src/cmd/identity-image.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
+import { describeDatabases } from '../harness/matrix.js'
 
 const PLACEHOLDER = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 
@@ -19,7 +19,7 @@ interface Res<T = Record<string, unknown>> {
   text: string
 }
 
-describe.each<DbKind>(['sqlite', 'postgres'])('images on %s', (db) => {
+describeDatabases('images on $db', ({ db }) => {
   let cloud: Cloud
   let glance: ListeningServer
 

@@ -3,18 +3,15 @@
  * services that did it; a server no host could take carries the scheduler's per-filter account
  * in its failed event, for admins. Deleted servers' actions stay readable from 2.21.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 type Action = Record<string, unknown> & { request_id: string; action: string }
 type Event = Record<string, unknown> & { event: string; result: string | null }
 
-describe.each([
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-  ['amqp', 'postgres'],
-] as const)('os-instance-actions (%s + %s)', (transport, db) => {
+describeBackends('os-instance-actions ($transport + $db)', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let owner: ComputeClient

@@ -2,12 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCompute } from '../../src/cmd/compute.js'
 import { PowerState } from '../../src/objects/states.js'
+import { ManualClock } from '../../src/shared/clock.js'
 import { FakeDriver } from '../../src/virt/fake/fake-driver.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
 
 describe('power state sync (memory + sqlite)', () => {
   let cloud: Cloud
+  let clock: ManualClock
   let client: ComputeClient
   const driver = new FakeDriver({
     vcpus: 8,
@@ -18,10 +20,13 @@ describe('power state sync (memory + sqlite)', () => {
   })
 
   beforeAll(async () => {
+    // The sync runs when the test moves the clock on, not every real second.
+    clock = new ManualClock()
     cloud = await startCloud({
       transport: 'memory',
       db: 'sqlite',
       hosts: [],
+      clock,
       config: { DEFAULT: { sync_power_state_interval: '1' } },
     })
     await startCompute(cloud.runtime, { host: 'pwr', driver })
@@ -36,6 +41,8 @@ describe('power state sync (memory + sqlite)', () => {
     const [a, b] = await Promise.all([client.createServer('a'), client.createServer('b')])
     await client.waitForStatus([a!, b!], 'ACTIVE')
     driver.simulatePowerState(a!, PowerState.SHUTDOWN)
+    // One sync_power_state_interval: every sync due by then has run, and advance() awaited it.
+    await clock.advance(1000)
     const [stopped] = await client.waitForStatus([a!], 'SHUTOFF', 5_000)
     expect(stopped!['OS-EXT-STS:power_state']).toBe(PowerState.SHUTDOWN)
     expect(stopped!['OS-EXT-STS:vm_state']).toBe('stopped')

@@ -2,18 +2,16 @@
  * At-least-once delivery: a message redelivered after its consumer died runs again, and must
  * neither lose the server nor build it twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient as ComputeRpcClient } from '../../src/compute/rpcapi.js'
 import { ComputeTaskClient } from '../../src/conductor/rpcapi.js'
 import { makeContext } from '../../src/shared/context.js'
 import { recordBuildRequest } from '../harness/build-requests.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
-describe.each([
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-] as const)('redelivered messages (%s + %s)', (transport, db) => {
+describeBackends('redelivered messages ($transport + $db)', ({ transport, db }) => {
   let cloud: Cloud
   let client: ComputeClient
 

@@ -21,11 +21,12 @@ import { dbNow } from '../../src/shared/time.js'
 import { type RecordedBuildRequest, recordBuildRequest } from '../harness/build-requests.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeDatabases } from '../harness/matrix.js'
 
 const log = createLogger({ name: 'test' })
 log.level = 'silent'
 
-describe.each(['sqlite', 'postgres'] as const)('re-driving lost work (%s)', (db) => {
+describeDatabases('re-driving lost work ($db)', ({ db }) => {
   let cloud: Cloud
   let client: ComputeClient
 

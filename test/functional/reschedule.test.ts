@@ -3,16 +3,14 @@
  * with the first choice, without asking the scheduler again; with no alternate left the server
  * is ERROR with Nova's "Exceeded maximum number of retries" fault.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startCompute } from '../../src/cmd/compute.js'
 import { FakeDriver } from '../../src/virt/fake/fake-driver.js'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
-describe.each([
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-] as const)('rescheduling on alternates (%s + %s)', (transport, db) => {
+describeBackends('rescheduling on alternates ($transport + $db)', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
 

@@ -4,17 +4,12 @@
  * with SimpleCIDRAffinityFilter enabled, against hosts reporting their `[DEFAULT] my_ip`.
  */
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startCompute } from '../../src/cmd/compute.js'
 import { CELL0_UUID } from '../../src/objects/cell-mapping.js'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'postgres'],
-]
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 /** compute1 takes the cloud's my_ip; compute2 is started with its own address. */
 const COMPUTE1_IP = '192.0.2.10'
@@ -25,7 +20,7 @@ interface Fault {
   readonly message: string
 }
 
-describe.each(backends)('scheduler hints over %s + %s', (transport, db) => {
+describeBackends('scheduler hints over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let alice: ComputeClient

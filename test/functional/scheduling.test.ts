@@ -3,19 +3,14 @@
  * requested availability zone, and the no-valid-host fault saying which filter removed which
  * hosts and why.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-]
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 const HOSTS = ['compute1', 'compute2', 'compute3']
 
-describe.each(backends)('scheduling over %s + %s', (transport, db) => {
+describeBackends('scheduling over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let alice: ComputeClient

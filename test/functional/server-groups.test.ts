@@ -3,22 +3,17 @@
  * `group` scheduler hint: anti-affinity spreads (and refuses once every host has a member),
  * affinity packs, `max_server_per_host` lets a host take more.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-]
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 const HOSTS = ['compute1', 'compute2']
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 
 type Group = Record<string, unknown> & { id: string; members: string[] }
 
-describe.each(backends)('server groups over %s + %s', (transport, db) => {
+describeBackends('server groups over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let alice: ComputeClient

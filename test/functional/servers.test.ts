@@ -2,20 +2,14 @@
  * The seed's create-server flow end to end through the REST API, on each backend pair:
  * in-process bus + SQLite, RabbitMQ + MariaDB, RabbitMQ + PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-  ['amqp', 'postgres'],
-]
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 
-describe.each(backends)('servers over %s + %s', (transport, db) => {
+describeBackends('servers over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let alice: ComputeClient

@@ -6,17 +6,11 @@
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
-import { type Cloud, startCloud, type TransportKind } from '../harness/cloud.js'
-import type { DbKind } from '../harness/databases.js'
+import { type Cloud, startCloud } from '../harness/cloud.js'
+import { describeBackends } from '../harness/matrix.js'
 import { writeConfig } from '../harness/processes.js'
-
-const backends: [TransportKind, DbKind][] = [
-  ['memory', 'sqlite'],
-  ['amqp', 'mysql'],
-  ['amqp', 'postgres'],
-]
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const NOVA_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/
@@ -58,7 +52,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   }
 }
 
-describe.each(backends)('os-services and os-hypervisors over %s + %s', (transport, db) => {
+describeBackends('os-services and os-hypervisors over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
   let v21: ComputeClient
@@ -574,7 +568,7 @@ describe.each(backends)('os-services and os-hypervisors over %s + %s', (transpor
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const exec = promisify(execFile)
 
-describe.each(backends)('service heartbeats over %s + %s', (transport, db) => {
+describeBackends('service heartbeats over $transport + $db', ({ transport, db }) => {
   let cloud: Cloud
   let admin: ComputeClient
 

@@ -14,7 +14,9 @@ import { loadConfig } from '../../src/config/config.js'
 import { seedPlaceholderImage } from '../../src/image/placeholder.js'
 import { forgetHub, hubFor } from '../../src/rpc/in-process/in-process-transport.js'
 import type { Service } from '../../src/service/service.js'
+import { type Clock, systemClock } from '../../src/shared/clock.js'
 import { createLogger } from '../../src/shared/logger.js'
+import { setTimestampClock } from '../../src/shared/time.js'
 import { createDatabases, type DbKind } from './databases.js'
 import { createVhost } from './rabbit.js'
 
@@ -25,6 +27,13 @@ export interface CloudOptions {
   readonly db: DbKind
   readonly hosts?: readonly string[]
   readonly config?: Record<string, Record<string, string>>
+  /**
+   * What the services' heartbeats, periodic tasks and stored timestamps go by: a ManualClock lets
+   * a test move time on with `await clock.advance(ms)` instead of waiting. The scheduler and the
+   * os-services, os-hypervisors and os-availability-zone views still read the wall clock, so a
+   * test that asks them whether a host is up must stay on it (or within service_down_time of it).
+   */
+  readonly clock?: Clock
 }
 
 export interface Cloud {
@@ -32,6 +41,7 @@ export interface Cloud {
   readonly transportUrl: string
   readonly dbUrls: { cell: string; api: string }
   readonly runtime: ControlRuntime
+  readonly clock: Clock
   /** Each compute host's running Service, by host (stop one to silence its heartbeat). */
   readonly computes: ReadonlyMap<string, Service>
   /** Wait until the in-process bus is idle (no-op over AMQP). */
@@ -40,6 +50,9 @@ export interface Cloud {
 }
 
 export async function startCloud(options: CloudOptions): Promise<Cloud> {
+  const clock = options.clock ?? systemClock
+  // Before anything is written, so every timestamp of this cloud is on its clock.
+  const restoreTimestampClock = setTimestampClock(clock)
   const dbs = createDatabases(options.db)
   let transportUrl: string
   let dropVhost = async () => {}
@@ -69,7 +82,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   log.level = process.env.TSNOVA_TEST_LOG ?? 'silent'
   await apiDbSync(config)
   await dbSync(config)
-  const rt = new ControlRuntime(config, log)
+  const rt = new ControlRuntime(config, log, { clock })
   // The image the tests boot from (the all-in-one's placeholder).
   await seedPlaceholderImage(imageService(rt), null)
   await startConductor(rt)
@@ -82,6 +95,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     transportUrl,
     dbUrls: dbs,
     runtime: rt,
+    clock,
     computes,
     settle: async () => {
       if (options.transport === 'memory') await hubFor(transportUrl).settle()
@@ -91,6 +105,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       if (options.transport === 'memory') forgetHub(transportUrl)
       await dropVhost()
       await dbs.drop()
+      restoreTimestampClock()
     },
   }
 }

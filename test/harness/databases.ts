@@ -17,8 +17,9 @@ export interface TestDatabases {
   drop(): Promise<void>
 }
 
-const MYSQL = process.env.TSNOVA_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306'
-const POSTGRES = process.env.TSNOVA_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432'
+/** The servers test databases are created on (each database is new and dropped afterwards). */
+export const MYSQL_SERVER = process.env.TSNOVA_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306'
+export const POSTGRES_SERVER = process.env.TSNOVA_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432'
 
 export function createDatabases(kind: DbKind): TestDatabases {
   const suffix = randomBytes(5).toString('hex')
@@ -30,7 +31,7 @@ export function createDatabases(kind: DbKind): TestDatabases {
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     }
   }
-  const base = kind === 'mysql' ? MYSQL : POSTGRES
+  const base = kind === 'mysql' ? MYSQL_SERVER : POSTGRES_SERVER
   const cell = `${base}/tsnova_test_${suffix}`
   const api = `${base}/tsnova_api_test_${suffix}`
   return {

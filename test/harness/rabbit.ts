@@ -1,16 +1,17 @@
 /**
  * RabbitMQ for tests: each test file gets its own throwaway virtual host, so parallel runs never
  * see each other's queues. Needs a broker on 127.0.0.1:5672 (guest/guest) and `rabbitmqctl`
- * (override with RABBITMQCTL, the broker address with TSNOVA_TEST_RABBIT_HOST).
+ * (override with RABBITMQCTL, the broker address with TSNOVA_TEST_RABBIT_HOST). Whether it is
+ * reachable, and what a suite does when it is not, is matrix.ts's business.
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
 import { promisify } from 'node:util'
 
 const exec = promisify(execFile)
-const RABBITMQCTL = process.env.RABBITMQCTL ?? 'rabbitmqctl'
-const HOST = process.env.TSNOVA_TEST_RABBIT_HOST ?? '127.0.0.1:5672'
+export const RABBITMQCTL = process.env.RABBITMQCTL ?? 'rabbitmqctl'
+/** `host:port` of the broker the tests use. */
+export const RABBIT_HOST = process.env.TSNOVA_TEST_RABBIT_HOST ?? '127.0.0.1:5672'
 
 export interface TestVhost {
   /** `rabbit://guest:guest@127.0.0.1:5672/<vhost>` */
@@ -25,34 +26,12 @@ export async function rabbitmqctl(...args: string[]): Promise<string> {
   return stdout
 }
 
-/** Whether a broker answers on the test port and rabbitmqctl works (tests skip otherwise). */
-export async function rabbitAvailable(): Promise<boolean> {
-  const [host, port] = HOST.split(':')
-  const open = await new Promise<boolean>((resolve) => {
-    const sock = connect({ host: host!, port: Number(port ?? 5672) })
-    const done = (ok: boolean): void => {
-      sock.destroy()
-      resolve(ok)
-    }
-    sock.setTimeout(1000, () => done(false))
-    sock.once('connect', () => done(true))
-    sock.once('error', () => done(false))
-  })
-  if (!open) return false
-  try {
-    await rabbitmqctl('list_vhosts')
-    return true
-  } catch {
-    return false
-  }
-}
-
 export async function createVhost(): Promise<TestVhost> {
   const vhost = `tsnova-test-${randomBytes(6).toString('hex')}`
   await rabbitmqctl('add_vhost', vhost)
   await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*')
   return {
-    url: `rabbit://guest:guest@${HOST}/${encodeURIComponent(vhost)}`,
+    url: `rabbit://guest:guest@${RABBIT_HOST}/${encodeURIComponent(vhost)}`,
     vhost,
     drop: async () => {
       await rabbitmqctl('delete_vhost', vhost)

@@ -20,7 +20,8 @@ import { createTransport } from '../../src/rpc/transport-url.js'
 import { makeContext, type RequestContext } from '../../src/shared/context.js'
 import { MessagingUnavailable } from '../../src/shared/errors.js'
 import { createLogger } from '../../src/shared/logger.js'
-import { createVhost, rabbitAvailable, type TestVhost } from '../harness/rabbit.js'
+import { describeNeeding } from '../harness/matrix.js'
+import { createVhost, type TestVhost } from '../harness/rabbit.js'
 
 const exec = promisify(execFile)
 const log = createLogger({ name: 'amqp-tls-test' })
@@ -30,7 +31,6 @@ const haveOpenssl = await exec('openssl', ['version']).then(
   () => true,
   () => false,
 )
-const haveRabbit = await rabbitAvailable()
 if (!haveOpenssl) console.warn('openssl CLI not found: AMQP TLS tests skipped')
 
 interface Pki {
@@ -280,7 +280,11 @@ describe.skipIf(!haveOpenssl)('TLS settings refused when the transport is create
   })
 })
 
-describe.skipIf(!haveOpenssl || !haveRabbit)('amqp transport over TLS', () => {
+describeNeeding('amqp transport over TLS', ['rabbitmq'], () => {
+  if (!haveOpenssl) {
+    it.skip('needs the openssl CLI to make its certificates')
+    return
+  }
   let vhost: TestVhost
   let proxy: TlsProxy
   let mutualProxy: TlsProxy

@@ -26,6 +26,7 @@ import {
   RemoteError,
 } from '../../src/shared/errors.js'
 import { createLogger, type Logger } from '../../src/shared/logger.js'
+import { describeNeeding, type ServiceName, serviceReachable } from '../harness/matrix.js'
 import {
   closeConnections,
   countConnections,
@@ -33,15 +34,13 @@ import {
   listExchanges,
   listQueues,
   type QueueInfo,
-  rabbitAvailable,
   type TestVhost,
 } from '../harness/rabbit.js'
 
 const log = createLogger({ name: 'transport-test' })
 if (!process.env.TSNOVA_LOG_LEVEL) log.level = 'silent'
 
-const haveRabbit = await rabbitAvailable()
-if (!haveRabbit) console.warn('RabbitMQ not reachable on 127.0.0.1:5672: AMQP transport tests skipped')
+const haveRabbit = serviceReachable('rabbitmq')
 
 const hex = (): string => randomBytes(4).toString('hex')
 
@@ -161,7 +160,8 @@ function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknow
 
 interface Bus {
   readonly name: string
-  readonly enabled: boolean
+  /** The local services it runs on (its suites fail in CI, and are skipped elsewhere, without them). */
+  readonly needs: readonly ServiceName[]
   /** A new "process": its own transport on the shared bus. */
   transport(logger?: Logger): Transport
   /** Messages still in a queue, delivered or not: 0 once every one was acknowledged. */
@@ -175,7 +175,7 @@ let vhost: TestVhost | undefined
 const memoryUrl = `memory://transport-test-${hex()}`
 const inProcessBus: Bus = {
   name: 'in-process',
-  enabled: true,
+  needs: [],
   transport: (logger = log) => new InProcessTransport(hubFor(memoryUrl), logger),
   // The bus holds a message only while no consumer is attached; a requeue would show as a second delivery.
   queueDepth: async (queue) => hubFor(memoryUrl).queues.get(queue)?.backlog.length ?? 0,
@@ -184,7 +184,7 @@ const inProcessBus: Bus = {
 }
 const amqpBus: Bus = {
   name: 'amqp',
-  enabled: haveRabbit,
+  needs: ['rabbitmq'],
   transport: (logger = log) => new AmqpTransport(vhost!.url, { controlExchange: 'nova', log: logger }),
   queueDepth: async (queue) => (await listQueues(vhost!.vhost)).find((q) => q.name === queue)?.messages ?? 0,
   setup: async () => {
@@ -228,7 +228,7 @@ async function serve(rpc: Rpc, target: Target, endpoint: object): Promise<Subscr
 }
 
 for (const bus of [inProcessBus, amqpBus]) {
-  describe.skipIf(!bus.enabled)(`${bus.name} transport conformance`, () => {
+  describeNeeding(`${bus.name} transport conformance`, bus.needs, () => {
     it('call returns the result', async () => {
       const topic = `conductor-${hex()}`
       await serve(processOn(bus), { topic, server: 'c1' }, new Probe('c1'))
@@ -456,7 +456,7 @@ describe('parseRabbitUrl', () => {
   })
 })
 
-describe.skipIf(!haveRabbit)('amqp transport', () => {
+describeNeeding('amqp transport', ['rabbitmq'], () => {
   const amqp = amqpBus
 
   it('redelivers a message whose consumer dies mid-handling', async () => {
