@@ -27,7 +27,7 @@ export async function startApi(
     rt.apiStore(),
     cell,
     new ComputeTaskClient(rpc),
-    new ComputeClient(rpc),
+    new ComputeClient(rpc, rt.upgradeLevel('compute')),
     { serviceDownTimeS: config.service_down_time, defaultAvailabilityZone: config.default_availability_zone },
     log,
     imageService(rt),

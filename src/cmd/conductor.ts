@@ -31,12 +31,12 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
     log,
   )
   const base = new ConductorManager(cell, api, log)
-  const compute = new ComputeClient(rpc)
+  const compute = new ComputeClient(rpc, rt.upgradeLevel('compute'))
   const tasks = new ComputeTaskManager(
     api,
     cell,
     cellMapping,
-    new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
+    new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S, rt.upgradeLevel('scheduler')),
     compute,
     log,
     config.scheduler.max_attempts,

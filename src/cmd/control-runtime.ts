@@ -4,6 +4,8 @@ import { CellStore } from '../db/cell/cell-store.js'
 import type { CellSchema } from '../db/cell/schema.js'
 import { connectDb } from '../db/connect.js'
 import type { CellMapping } from '../objects/cell-mapping.js'
+import { type UpgradeLevelService, upgradeLevelCap, type VersionCapSource } from '../rpc/version-cap.js'
+import { AutoComputeVersionCap, type ServiceVersions } from '../service/versions.js'
 import { Runtime, redact } from './runtime.js'
 
 /**
@@ -13,6 +15,7 @@ import { Runtime, redact } from './runtime.js'
 export class ControlRuntime extends Runtime {
   private apiStoreInstance: ApiStore | undefined
   private cellStoreInstance: CellStore | undefined
+  private computeCapInstance: VersionCapSource | undefined
 
   apiStore(): ApiStore {
     if (!this.apiStoreInstance) {
@@ -30,6 +33,33 @@ export class ControlRuntime extends Runtime {
       this.onClose(() => store.close())
     }
     return this.cellStoreInstance
+  }
+
+  /** As Runtime's, and `compute = auto` follows the oldest nova-compute (one cache per process). */
+  override upgradeLevel(service: UpgradeLevelService): VersionCapSource {
+    if (service !== 'compute') return super.upgradeLevel(service)
+    this.computeCapInstance ??= upgradeLevelCap(
+      'compute',
+      this.config.upgrade_levels.compute,
+      () =>
+        new AutoComputeVersionCap(this.serviceVersions(), this.log.child({ component: 'upgrade_levels' })),
+    )
+    return this.computeCapInstance
+  }
+
+  /**
+   * Nova's `get_minimum_version_all_cells(['nova-compute'])`, over this process's cell for now:
+   * the one place to point at every cell. Forced-down services do not hold the cap back (Nova's
+   * `service_get_minimum_version` skips them too); deleted ones are not listed.
+   */
+  serviceVersions(): ServiceVersions {
+    return {
+      minimumComputeVersion: async () => {
+        const computes = await this.cellStore().services.list({ binary: 'nova-compute' })
+        const versions = computes.filter((s) => !s.forced_down).map((s) => s.version)
+        return versions.length === 0 ? undefined : Math.min(...versions)
+      },
+    }
   }
 
   /** The cell this process's `[database] connection` belongs to, as mapped by `db sync`. */
