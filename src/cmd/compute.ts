@@ -48,7 +48,7 @@ export async function startCompute(
   const host = options.host ?? config.host
   const log = rt.log.child({ service: 'nova-compute', host })
   const rpc = rt.rpc()
-  const conductor = new ConductorClient(rpc)
+  const conductor = new ConductorClient(rpc, rt.upgradeLevel('conductor'))
   const driver = options.driver ?? createDriver(rt)
   await driver.init(host)
   const manager = new ComputeManager(

@@ -33,7 +33,7 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
   const tasks = new ComputeTaskManager({
     api,
     cells: rt.cells(),
-    scheduler: new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S),
+    scheduler: new SchedulerClient(rpc, LONG_RPC_TIMEOUT_S, rt.upgradeLevel('scheduler')),
     log,
     maxAttempts: config.scheduler.max_attempts,
     host: config.host,

@@ -8,6 +8,8 @@ import { connectDb } from '../db/connect.js'
 import { type CellMapping, isCell0 } from '../objects/cell-mapping.js'
 import { Rpc } from '../rpc/rpc.js'
 import { createTransport } from '../rpc/transport-url.js'
+import { type UpgradeLevelService, upgradeLevelCap, type VersionCapSource } from '../rpc/version-cap.js'
+import { AutoComputeVersionCap, type ServiceVersions } from '../service/versions.js'
 import { Runtime, rabbitSsl, redact } from './runtime.js'
 
 /**
@@ -20,6 +22,7 @@ export class ControlRuntime extends Runtime {
   private router: CellRouter | undefined
   private readonly cellStores = new Map<string, CellStore>()
   private readonly cellBuses = new Map<string, Rpc>()
+  private computeCapInstance: VersionCapSource | undefined
 
   apiStore(): ApiStore {
     if (!this.apiStoreInstance) {
@@ -38,6 +41,36 @@ export class ControlRuntime extends Runtime {
       this.config.database.connection,
     )
     return this.router
+  }
+
+  /** As Runtime's, and `compute = auto` follows the oldest nova-compute (one cache per process). */
+  override upgradeLevel(service: UpgradeLevelService): VersionCapSource {
+    if (service !== 'compute') return super.upgradeLevel(service)
+    this.computeCapInstance ??= upgradeLevelCap(
+      'compute',
+      this.config.upgrade_levels.compute,
+      () =>
+        new AutoComputeVersionCap(this.serviceVersions(), this.log.child({ component: 'upgrade_levels' })),
+    )
+    return this.computeCapInstance
+  }
+
+  /**
+   * Nova's `get_minimum_version_all_cells(['nova-compute'])`: the oldest nova-compute of every
+   * cell. Forced-down services do not hold the cap back (Nova's `service_get_minimum_version`
+   * skips them too); deleted ones are not listed.
+   */
+  serviceVersions(): ServiceVersions {
+    return {
+      minimumComputeVersion: async () => {
+        const cells = await this.cells().withHosts()
+        const computes = (
+          await Promise.all(cells.map((c) => c.store.services.list({ binary: 'nova-compute' })))
+        ).flat()
+        const versions = computes.filter((s) => !s.forced_down).map((s) => s.version)
+        return versions.length === 0 ? undefined : Math.min(...versions)
+      },
+    }
   }
 
   /** The cell this process's `[database] connection` belongs to, as mapped by `db sync`. */
@@ -63,11 +96,12 @@ export class ControlRuntime extends Runtime {
     // The bus is opened when something is first sent: reading a cell needs none.
     let compute: ComputeClient | undefined
     const busOf = (m: CellMapping) => this.busOf(m)
+    const cap = () => this.upgradeLevel('compute')
     return {
       mapping,
       store,
       get compute() {
-        compute ??= new ComputeClient(busOf(mapping))
+        compute ??= new ComputeClient(busOf(mapping), cap())
         return compute
       },
     }

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js'
 import type { AmqpSslOptions } from '../rpc/amqp/tls.js'
 import { Rpc } from '../rpc/rpc.js'
 import { createTransport } from '../rpc/transport-url.js'
+import { type UpgradeLevelService, upgradeLevelCap, type VersionCapSource } from '../rpc/version-cap.js'
 import { type Clock, systemClock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 
@@ -43,6 +44,14 @@ export class Runtime {
       this.closers.push(() => rpc.close())
     }
     return this.rpcInstance
+  }
+
+  /**
+   * `[upgrade_levels] <service>`, the cap of what this process sends to that service. Without a
+   * database, `compute = auto` cannot be followed (compute hosts send nothing to computes).
+   */
+  upgradeLevel(service: UpgradeLevelService): VersionCapSource {
+    return upgradeLevelCap(service, this.config.upgrade_levels[service])
   }
 
   onClose(fn: () => Promise<void>): void {

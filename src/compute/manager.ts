@@ -13,7 +13,13 @@ import {
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
 import type { VirtDriver } from '../virt/driver.js'
-import type { BuildAndRunInstanceArgs, ComputeRpc } from './rpcapi.js'
+import {
+  type BuildAndRunInstanceArgs,
+  type ComputeRpc,
+  type GetConsoleOutputArgs,
+  lastBytesOfConsole,
+  tailLengthAsInteger,
+} from './rpcapi.js'
 
 export interface ComputeOptions {
   readonly host: string
@@ -288,16 +294,17 @@ export class ComputeManager implements ComputeRpc {
     return { event: name, host: this.options.host, start_time: dbNow() }
   }
 
-  /** Nova's `get_console_output`: the guest's console log, its tail when `tail_length` is given. */
-  async get_console_output(
-    ctx: RequestContext,
-    args: { instance: Instance; tail_length: number | string | null },
-  ): Promise<string> {
+  /**
+   * Nova's `get_console_output`: the guest's console log, its tail when `tail_length` is given,
+   * and of that at most the last `max_bytes` (6.1; a 6.0 message has no max_bytes).
+   */
+  async get_console_output(ctx: RequestContext, args: GetConsoleOutputArgs): Promise<string> {
     this.log.info({ request_id: ctx.requestId, instance_uuid: args.instance.uuid }, 'Get console output')
     let output = await this.driver.getConsoleOutput(args.instance)
     if (args.tail_length != null) output = tailLog(output, args.tail_length)
     // Nova answers `output.decode('ascii', 'replace')`.
-    return output.replace(/[^\p{ASCII}]/gu, '\ufffd')
+    output = output.replace(/[^\p{ASCII}]/gu, '\ufffd')
+    return typeof args.max_bytes === 'number' ? lastBytesOfConsole(output, args.max_bytes) : output
   }
 
   /** Report this host's resources (Nova's `update_available_resource` periodic task). */
@@ -429,8 +436,7 @@ function failedEvent(started: ActionEventReport, err: Error): ActionEventReport 
  * a log ending in a newline has an empty last line), none for 0 or a non-integer.
  */
 export function tailLog(log: string, length: number | string): string {
-  const n =
-    typeof length === 'number' ? Math.trunc(length) : /^\s*[+-]?\d+\s*$/.test(length) ? Number(length) : 0
+  const n = tailLengthAsInteger(length)
   if (n === 0) return ''
   const lines = log.split('\n')
   // Python's lines[-n:]: a negative n drops the first -n lines.

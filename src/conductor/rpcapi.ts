@@ -8,15 +8,13 @@ import type {
 } from '../objects/instance.js'
 import type { ActionEventReport } from '../objects/instance-action.js'
 import type { ServiceRecord } from '../objects/service.js'
-import type { Rpc, RpcClient } from '../rpc/rpc.js'
+import { type Rpc, VersionedRpcClient } from '../rpc/rpc.js'
+import { type RpcApiVersions, UNCAPPED, type VersionCapSource } from '../rpc/version-cap.js'
 import type { RequestContext } from '../shared/context.js'
 
 export const CONDUCTOR_TOPIC = 'conductor'
-/** The base API: what services without a database ask the conductor to do for them. */
-export const CONDUCTOR_RPC_VERSION = '3.0'
 /** The `compute_task` namespace: build and move orchestration. */
 export const COMPUTE_TASK_NAMESPACE = 'compute_task'
-export const COMPUTE_TASK_RPC_VERSION = '1.24'
 
 export interface ScheduleAndBuildArgs {
   readonly build_requests: readonly BuildRequestInstance[]
@@ -74,12 +72,50 @@ export interface ComputeTaskRpc {
   build_instances(ctx: RequestContext, args: BuildInstancesArgs): Promise<void>
 }
 
-/** What compute hosts call: each method is a call (compute waits for the database write). */
-export class ConductorClient {
-  private readonly client: RpcClient
+/**
+ * The base conductor API's versions: what services without a database ask the conductor to do
+ * for them. tsnova's own methods (Nova's 3.0 carries only object calls), all in their first form.
+ */
+export const CONDUCTOR_RPC_API = {
+  name: 'conductor',
+  current: '3.0',
+  methods: {
+    instance_update: '3.0',
+    instance_destroy: '3.0',
+    instance_fault_create: '3.0',
+    instance_get_all_by_host: '3.0',
+    service_get_or_create: '3.0',
+    service_report_state: '3.0',
+    compute_node_update: '3.0',
+  },
+  history: [['3.0', "tsnova's conductor API, numbered after Nova's 3.0"]],
+} as const satisfies RpcApiVersions<keyof ConductorRpc>
 
-  constructor(rpc: Rpc) {
-    this.client = rpc.client({ topic: CONDUCTOR_TOPIC, version: CONDUCTOR_RPC_VERSION })
+export const CONDUCTOR_RPC_VERSION = CONDUCTOR_RPC_API.current
+
+/** The `compute_task` namespace's versions: tsnova starts at Nova's 1.24, every form in its first shape. */
+export const COMPUTE_TASK_RPC_API = {
+  name: 'compute_task',
+  current: '1.24',
+  methods: {
+    schedule_and_build_instances: '1.24',
+    build_instances: '1.24',
+  },
+  history: [['1.24', "tsnova's build orchestration, numbered after Nova's compute_task 1.24"]],
+} as const satisfies RpcApiVersions<keyof ComputeTaskRpc>
+
+export const COMPUTE_TASK_RPC_VERSION = COMPUTE_TASK_RPC_API.current
+
+/**
+ * What compute hosts call: each method is a call (compute waits for the database write). Every
+ * method is in its 3.0 form, with none older: a cap below 3.0 fails fast with RpcVersionCapError.
+ */
+export class ConductorClient {
+  private readonly client: VersionedRpcClient<keyof ConductorRpc>
+
+  /** `cap`: `[upgrade_levels] conductor`, which compute hosts honour too (none by default). */
+  constructor(rpc: Rpc, cap: VersionCapSource = UNCAPPED) {
+    this.client = new VersionedRpcClient(rpc, { topic: CONDUCTOR_TOPIC }, CONDUCTOR_RPC_API, cap)
   }
 
   instanceUpdate(ctx: RequestContext, args: InstanceUpdateArgs): Promise<void> {
@@ -117,16 +153,21 @@ export class ConductorClient {
   }
 }
 
-/** What the API (and compute, to reschedule) casts to the conductor's build orchestration. */
+/**
+ * What the API (and compute, to reschedule) casts to the conductor's build orchestration. As in
+ * Nova, `[upgrade_levels] conductor` does not cap this namespace (its versions are another
+ * series, and the conductor is upgraded before its callers); a cap given here still applies.
+ */
 export class ComputeTaskClient {
-  private readonly client: RpcClient
+  private readonly client: VersionedRpcClient<keyof ComputeTaskRpc>
 
-  constructor(rpc: Rpc) {
-    this.client = rpc.client({
-      topic: CONDUCTOR_TOPIC,
-      version: COMPUTE_TASK_RPC_VERSION,
-      namespace: COMPUTE_TASK_NAMESPACE,
-    })
+  constructor(rpc: Rpc, cap: VersionCapSource = UNCAPPED) {
+    this.client = new VersionedRpcClient(
+      rpc,
+      { topic: CONDUCTOR_TOPIC, namespace: COMPUTE_TASK_NAMESPACE },
+      COMPUTE_TASK_RPC_API,
+      cap,
+    )
   }
 
   scheduleAndBuildInstances(ctx: RequestContext, args: ScheduleAndBuildArgs): Promise<void> {

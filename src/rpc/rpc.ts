@@ -2,6 +2,15 @@ import type { RequestContext } from '../shared/context.js'
 import { MessagingTimeout, NoSuchMethod, UnsupportedVersion } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { Message, Subscription, Target, Transport } from './transport.js'
+import {
+  canSendVersion,
+  NO_VERSION_CAP,
+  type RpcApiVersions,
+  RpcVersionCapError,
+  type VersionCap,
+  type VersionCapSource,
+  versionCompatible,
+} from './version-cap.js'
 import { deserializeFailure, newId, packContext, serializeFailure, unpackContext } from './wire.js'
 
 /** An RPC endpoint method: the request context plus the message's keyword arguments. */
@@ -11,7 +20,10 @@ export type EndpointMethod = (ctx: RequestContext, args: Record<string, unknown>
 export type Endpoint = object
 
 export interface ClientTarget extends Target {
-  /** The interface version this client speaks, e.g. "6.0"; the server refuses a newer major or minor. */
+  /**
+   * The version messages go out with, e.g. "6.0": the version of the method form sent. A server
+   * refuses a version with another major or a newer minor than its own.
+   */
   readonly version: string
   /** oslo's namespace: conductor's build methods live in `compute_task`. */
   readonly namespace?: string
@@ -50,8 +62,8 @@ export class Rpc {
     private readonly responseTimeoutS = 60,
   ) {}
 
-  client(target: ClientTarget): RpcClient {
-    return new RpcClient(this, target)
+  client(target: ClientTarget, versionCap: VersionCap = NO_VERSION_CAP): RpcClient {
+    return new RpcClient(this, target, versionCap)
   }
 
   async cast(ctx: RequestContext, target: ClientTarget, method: string, args: object): Promise<void> {
@@ -119,14 +131,18 @@ export class Rpc {
         seenOrder.push(uniqueId)
         if (seenOrder.length > DUPLICATE_WINDOW) seen.delete(seenOrder.shift()!)
       }
-      const answered = await this.dispatch(message, endpoints)
+      const answered = await this.dispatch(message, endpoints, target.topic)
       // A call whose reply never left may be redelivered: let that copy run again (handlers are idempotent).
       if (!answered && uniqueId) seen.delete(uniqueId)
     })
   }
 
   /** Run the method and answer a call; false if the reply could not be sent. */
-  private async dispatch(message: Message, endpoints: readonly ServedEndpoint[]): Promise<boolean> {
+  private async dispatch(
+    message: Message,
+    endpoints: readonly ServedEndpoint[],
+    topic: string,
+  ): Promise<boolean> {
     const ctx = unpackContext(message)
     const method = String(message.method ?? '')
     const msgId = typeof message._msg_id === 'string' ? message._msg_id : undefined
@@ -135,11 +151,17 @@ export class Rpc {
     let result: unknown = null
     let failure: string | null = null
     try {
-      const fn = findMethod(endpoints, message, method)
+      const fn = findMethod(endpoints, message, method, topic)
       result = (await fn(ctx, (message.args ?? {}) as Record<string, unknown>)) ?? null
     } catch (err) {
       failure = serializeFailure(err)
-      if (msgId) log.debug({ err }, 'RPC call failed; returning the failure to the caller')
+      if (err instanceof UnsupportedVersion) {
+        // A sender newer than this server, not capped for it: an upgrade gone out of order. A cast
+        // has nobody to tell, so it must show in this server's log.
+        const detail = { version: message.version, namespace: message.namespace }
+        if (msgId) log.warn({ ...detail, err }, `RPC call refused: ${err.message}`)
+        else log.error({ ...detail, err }, `RPC cast refused and dropped: ${err.message}`)
+      } else if (msgId) log.debug({ err }, 'RPC call failed; returning the failure to the caller')
       else log.error({ err }, 'RPC cast failed')
     }
     if (msgId && replyQ) {
@@ -220,49 +242,129 @@ export class Rpc {
   }
 }
 
-function findMethod(endpoints: readonly ServedEndpoint[], message: Message, method: string): EndpointMethod {
+function findMethod(
+  endpoints: readonly ServedEndpoint[],
+  message: Message,
+  method: string,
+  topic: string,
+): EndpointMethod {
   const namespace = typeof message.namespace === 'string' ? message.namespace : undefined
   const version = typeof message.version === 'string' ? message.version : '1.0'
-  let versionMismatch = false
-  for (const served of endpoints) {
-    if ((served.namespace ?? undefined) !== namespace) continue
-    if (!versionCompatible(served.version, version)) {
-      versionMismatch = true
-      continue
-    }
+  const inNamespace = endpoints.filter((served) => (served.namespace ?? undefined) === namespace)
+  // As oslo's dispatcher: a compatible endpoint without the method is NoSuchMethod; only when
+  // no endpoint of the namespace is compatible is the version the problem.
+  let foundCompatible = false
+  for (const served of inNamespace) {
+    if (!versionCompatible(served.version, version)) continue
+    foundCompatible = true
     const fn = (served.endpoint as Record<string, unknown>)[method]
     if (typeof fn === 'function' && !method.startsWith('_') && !(method in Object.prototype)) {
       return (fn as EndpointMethod).bind(served.endpoint)
     }
   }
-  if (versionMismatch) throw new UnsupportedVersion(version, method)
-  throw new NoSuchMethod(method)
+  if (foundCompatible || inNamespace.length === 0) throw new NoSuchMethod(method)
+  throw unsupportedVersion(version, method, topic, namespace, inNamespace)
 }
 
-/** oslo's rule: same major, and the server's minor at least the requested one. */
-export function versionCompatible(serverVersion: string, requested: string): boolean {
-  const [sMaj, sMin = 0] = serverVersion.split('.').map(Number)
-  const [rMaj, rMin = 0] = requested.split('.').map(Number)
-  return sMaj === rMaj && sMin! >= rMin!
+/** oslo's UnsupportedVersion, with what the sender's operator needs: the version served here. */
+function unsupportedVersion(
+  requested: string,
+  method: string,
+  topic: string,
+  namespace: string | undefined,
+  served: readonly ServedEndpoint[],
+): UnsupportedVersion {
+  const err = new UnsupportedVersion(requested, method)
+  const where = namespace ? `${topic} endpoint (namespace ${namespace})` : `${topic} endpoint`
+  const versions = served.map((s) => s.version).join(', ')
+  const knob = !namespace && UPGRADE_LEVEL_TOPICS.has(topic) ? ` with [upgrade_levels] ${topic}` : ''
+  err.message = `${err.message}. This server's ${where} is at version ${versions}: upgrade it, or cap what is sent to it${knob}`
+  return err
 }
 
-/** A client stub bound to one target: what every `rpcapi.ts` is built from. */
+/** The topics whose senders an `[upgrade_levels]` option caps. */
+const UPGRADE_LEVEL_TOPICS = new Set(['compute', 'conductor', 'scheduler'])
+
+/**
+ * A client bound to one target, as oslo's RPCClient: `prepare` aims it at one server or another
+ * version, and a message above its version cap is refused here, before it is sent.
+ */
 export class RpcClient {
   constructor(
     readonly rpc: Rpc,
     readonly target: ClientTarget,
+    readonly versionCap: VersionCap = NO_VERSION_CAP,
   ) {}
 
-  /** The same client aimed at one server (`compute.<host>`). */
+  /** The same client aimed at one server (`compute.<host>`), or sending another version. */
   prepare(overrides: Partial<ClientTarget>): RpcClient {
-    return new RpcClient(this.rpc, { ...this.target, ...overrides })
+    return new RpcClient(this.rpc, { ...this.target, ...overrides }, this.versionCap)
   }
 
-  cast(ctx: RequestContext, method: string, args: object): Promise<void> {
+  /** The same client under another cap. */
+  withCap(versionCap: VersionCap): RpcClient {
+    return new RpcClient(this.rpc, this.target, versionCap)
+  }
+
+  /** Whether a message of `version` is within the cap (oslo's `can_send_version`). */
+  canSendVersion(version: string): boolean {
+    return canSendVersion(this.versionCap, version)
+  }
+
+  async cast(ctx: RequestContext, method: string, args: object): Promise<void> {
+    this.checkCap(method)
     return this.rpc.cast(ctx, this.target, method, args)
   }
 
-  call<T>(ctx: RequestContext, method: string, args: object, timeoutS?: number): Promise<T> {
+  async call<T>(ctx: RequestContext, method: string, args: object, timeoutS?: number): Promise<T> {
+    this.checkCap(method)
     return this.rpc.call<T>(ctx, this.target, method, args, timeoutS)
+  }
+
+  private checkCap(method: string): void {
+    if (this.canSendVersion(this.target.version)) return
+    const api = this.target.namespace ? `${this.target.topic} (${this.target.namespace})` : this.target.topic
+    throw new RpcVersionCapError(api, method, this.target.version, this.versionCap)
+  }
+}
+
+/**
+ * What a client stub sends through: one RPC API (its version table) on one topic, under a cap
+ * that may move (`[upgrade_levels] compute = auto`). Like Nova's rpcapi `router`, each message
+ * first takes the cap in force, then goes out with the version of the method form sent.
+ */
+export class VersionedRpcClient<M extends string> {
+  private readonly base: RpcClient
+
+  constructor(
+    rpc: Rpc,
+    target: Omit<ClientTarget, 'version'>,
+    readonly versions: RpcApiVersions<M>,
+    private readonly cap: VersionCapSource,
+  ) {
+    this.base = rpc.client({ ...target, version: versions.current })
+  }
+
+  /** The client under the cap in force now, aimed at `server` if given: for a method with older forms. */
+  async router(server?: string): Promise<RpcClient> {
+    const client = this.base.withCap(await this.cap.current())
+    return server === undefined ? client : client.prepare({ server })
+  }
+
+  /** Send `method` in its current form; fails fast if the cap is below that form's version. */
+  async call<T>(
+    ctx: RequestContext,
+    method: M,
+    args: object,
+    options: { server?: string; timeoutS?: number } = {},
+  ): Promise<T> {
+    const client = (await this.router(options.server)).prepare({ version: this.versions.methods[method] })
+    return client.call<T>(ctx, method, args, options.timeoutS)
+  }
+
+  /** Cast `method` in its current form; fails fast if the cap is below that form's version. */
+  async cast(ctx: RequestContext, method: M, args: object, options: { server?: string } = {}): Promise<void> {
+    const client = (await this.router(options.server)).prepare({ version: this.versions.methods[method] })
+    return client.cast(ctx, method, args)
   }
 }

@@ -2,8 +2,7 @@ import type { Subscription } from '../rpc/transport.js'
 import { type Clock, systemClock, type Timer } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 
-/** Nova's SERVICE_VERSION for Zed, which our RPC versions mirror. */
-export const SERVICE_VERSION = 64
+export { SERVICE_VERSION } from './versions.js'
 
 /** How a service records its liveness: directly in the DB, or through the conductor. */
 export interface ServiceReporter {

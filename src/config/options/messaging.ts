@@ -2,12 +2,8 @@ import { boolean, integer, type OptionGroup, type StringFormat, string } from '.
 
 const VERSION_CAP: StringFormat = { pattern: /^(auto|\d+\.\d+)?$/, rule: "empty, 'auto' or a version X.Y" }
 
-function versionCap(service: string) {
-  return string({
-    default: '',
-    format: VERSION_CAP,
-    help: `The highest RPC API version sent to ${service}, for rolling upgrades: empty sends the newest this service knows, \`auto\` the newest every running ${service} understands, \`X.Y\` that version.`,
-  })
+function versionCap(help: string) {
+  return string({ default: '', format: VERSION_CAP, help })
 }
 
 /** The message bus, and the conductor's re-drive of work whose message was lost. */
@@ -44,9 +40,15 @@ export const messagingGroups = {
   upgrade_levels: {
     help: 'Caps on the RPC API versions sent to each service, so old and new services can run side by side during an upgrade.',
     options: {
-      compute: versionCap('nova-compute'),
-      conductor: versionCap('nova-conductor'),
-      scheduler: versionCap('nova-scheduler'),
+      compute: versionCap(
+        'The highest compute RPC API version that nova-api and nova-conductor send to nova-compute, for rolling upgrades. Empty: no cap, each message in its newest form. `X.Y`: at most that version (e.g. `6.0` while some computes run the previous release). `auto`: the version the oldest running nova-compute serves, found from the lowest service version in the cell database (forced-down services aside), re-read every minute and logged when it changes. A method whose needed form is above the cap falls back to an older form where one exists, or fails at once naming the method, the version needed and the cap.',
+      ),
+      conductor: versionCap(
+        "The highest conductor RPC API version (the 3.x API compute hosts call) sent to nova-conductor, for rolling upgrades; compute hosts honour it too. Empty or `auto`: no cap, since the conductor is upgraded before the computes (`auto` needs no database here). `X.Y`: at most that version. The conductor's `compute_task` namespace (1.x) is not capped, as in Nova.",
+      ),
+      scheduler: versionCap(
+        'The highest scheduler RPC API version nova-conductor sends to nova-scheduler, for rolling upgrades. Empty or `auto`: no cap, since the scheduler is upgraded with the conductor, before the computes. `X.Y`: at most that version; select_destinations has no form older than 4.5, so a lower cap makes every build fail at once, with an error naming the method, the version needed and the cap.',
+      ),
     },
   },
   conductor: {
