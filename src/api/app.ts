@@ -65,6 +65,8 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     bodyLimit: 1024 * 1024,
     // Over-long headers or request lines are refused by Node before a request exists.
     clientErrorHandler: novaClientError,
+    // The router's own refusals (a path parameter over maxParamLength: 414, a bad URL: 400).
+    frameworkErrors: (error, request, reply) => renderNovaError(error, request, reply, ''),
   })
   const baseUrl = (host: string | undefined) => options.publicEndpoint ?? `http://${host ?? '127.0.0.1:8774'}`
   const keystone = options.authStrategy === 'keystone' ? options.keystone : undefined

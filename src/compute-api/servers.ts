@@ -11,7 +11,7 @@ import { InstanceActionName } from '../objects/instance-action.js'
 import { TaskState, VmState } from '../objects/states.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
 import type { RequestContext } from '../shared/context.js'
-import { InstanceNotFound, InstanceNotReady, Invalid } from '../shared/errors.js'
+import { InstanceNotFound, InstanceNotReady, Invalid, NotFound } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
 import { FlavorApi } from './flavors.js'
@@ -70,8 +70,9 @@ export class ComputeApi {
     const placement = await this.placement?.resolve(ctx, req)
     const availabilityZone = placement ? placement.availabilityZone : req.availabilityZone
     // With the caller's project: a private flavor it has no access to does not exist for it.
-    const flavor = await this.flavors.get(ctx, refId(req.flavorRef)).catch((err: Error) => {
-      throw new Invalid(err.message)
+    const flavor = await this.flavors.get(ctx, refId(req.flavorRef)).catch((err: unknown) => {
+      // An unknown flavor is the request's fault (400); an unreachable database is not.
+      throw err instanceof NotFound ? new Invalid(err.message) : err
     })
     if (flavor.disabled) throw new Invalid(`Flavor ${flavor.flavorid} is disabled.`)
     const imageRef = refId(req.imageRef)

@@ -3,7 +3,13 @@
  * every failure rendered as Keystone's `{"error": {"code", "title", "message"}}`. The routes
  * live in `routes/`, one file per resource.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify'
 import { newRequestId } from '../shared/context.js'
 import { clientErrorStatus, errorAnswer, REASON_PHRASES, writeRawError } from '../shared/error-answer.js'
 import { NotFound } from '../shared/errors.js'
@@ -53,6 +59,7 @@ export function buildIdentityApp(options: IdentityAppOptions): FastifyInstance {
     loggerInstance: options.log.child({ service: 'keystone' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 114688,
+    frameworkErrors: (error, request, reply) => renderKeystoneError(error, request, reply),
     clientErrorHandler: (error: Error & { code?: string }, socket) => {
       const status = clientErrorStatus(error)
       const message = KEYSTONE_WORDING.byStatus[status as 400] ?? 'Bad request'
@@ -81,7 +88,7 @@ export function buildIdentityApp(options: IdentityAppOptions): FastifyInstance {
       `${request.method} ${request.url.split('?', 1)[0]}`,
     )
   })
-  app.setErrorHandler((error, request, reply) => {
+  const renderKeystoneError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const answer = errorAnswer(error, KEYSTONE_WORDING)
     if (answer.unexpected) {
       request.log.error({ err: error, request_id: request.identityRequestId }, 'unexpected error')
@@ -90,7 +97,8 @@ export function buildIdentityApp(options: IdentityAppOptions): FastifyInstance {
       reply.header('www-authenticate', `Keystone uri="http://${request.headers.host ?? '127.0.0.1:5000'}"`)
     }
     return reply.code(answer.status).send(keystoneErrorBody(answer.status, answer.message))
-  })
+  }
+  app.setErrorHandler(renderKeystoneError)
   app.setNotFoundHandler((_request, reply) => {
     const answer = errorAnswer(new NotFound(KEYSTONE_WORDING.byStatus[404]), KEYSTONE_WORDING)
     reply.code(answer.status).send(keystoneErrorBody(answer.status, answer.message))

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify'
@@ -91,6 +92,9 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
     loggerInstance: options.log.child({ service: 'glance-api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 65536,
+    // Glance reads path segments of any length (tags, member ids); the schemas bound them.
+    maxParamLength: 1024,
+    frameworkErrors: (error, request, reply) => renderGlanceError(error, request, reply),
     clientErrorHandler: (error: Error & { code?: string }, socket) => {
       const status = clientErrorStatus(error)
       writeRawError(
@@ -140,7 +144,7 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
       `${request.method} ${request.url}`,
     )
   })
-  app.setErrorHandler((error, request, reply) => {
+  const renderGlanceError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof Unauthorized) {
       return reply
         .code(401)
@@ -151,7 +155,8 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
     if (answer.unexpected)
       request.log.error({ err: error, request_id: request.imageRequestId }, 'unexpected error')
     return reply.code(answer.status).type(HTML).send(errorPage(answer.status, answer.message))
-  })
+  }
+  app.setErrorHandler(renderGlanceError)
   app.setNotFoundHandler((_request, reply) => {
     const answer = errorAnswer(new NotFound(GLANCE_WORDING.byStatus[404]), GLANCE_WORDING)
     reply.code(answer.status).type(HTML).send(errorPage(answer.status, answer.message))
