@@ -1,6 +1,7 @@
 /**
  * Glance's side of the validator (`glance/schema.py`): `jsonschema.validate`, so the "best
- * match" among the failures, reported as `InvalidObject` for the named schema.
+ * match" among the failures, reported as `InvalidObject` for the named schema. Glance's reason
+ * is `str(ex)`, whose multi-line "Failed validating …" tail is left out, as for Keystone.
  */
 import { Invalid } from '../shared/errors.js'
 import { compileSchema, type JsonSchema } from './engine.js'

@@ -1,8 +1,9 @@
 /**
  * Keystone's side of the validator (`keystone/common/validation/validators.py`): an entity
  * checked against its schema; a failure inside it names the path, one at its top is the bare
- * jsonschema message. Keystone goes on with jsonschema's "Failed validating … On instance …"
- * report, which is left out here (see the README's note on validation).
+ * jsonschema message. Keystone passes `str(ex)`, which goes on with jsonschema's multi-line
+ * "Failed validating … On instance …" report (a pprint of the schema); only its first line,
+ * the message itself, is given here.
  */
 import { ValidationError } from '../identity/errors.js'
 import { compileSchema, type JsonSchema } from './engine.js'
