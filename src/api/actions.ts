@@ -21,7 +21,7 @@ export interface ActionHandler<Params> {
   readonly maxVersion?: string
   /**
    * Validate the whole body (`{"<action>": …}`) as the action's schema does, check policy, act.
-   * Errors are NovaErrors, answered in Nova's fault format.
+   * Errors are ApiErrors, answered in Nova's fault format.
    */
   handle(request: FastifyRequest<{ Params: Params }>, body: Record<string, unknown>): Promise<ActionResult>
 }

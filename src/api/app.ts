@@ -1,11 +1,4 @@
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { AggregateApi } from '../compute-api/aggregates.js'
 import type { HostApi } from '../compute-api/hosts.js'
 import type { ServerGroupApi } from '../compute-api/server-groups.js'
@@ -13,12 +6,11 @@ import type { ComputeApi } from '../compute-api/servers.js'
 import { keystoneContext, type TokenValidator } from '../identity/token-validator.js'
 import type { ImageService } from '../image/image-service.js'
 import { newRequestId, type RequestContext } from '../shared/context.js'
-import { Invalid, NovaError } from '../shared/errors.js'
+import { Invalid, NotFound } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
-import { pyRepr } from '../shared/python.js'
-import { noauth2Context, Unauthorized } from './auth.js'
-import { faultBody } from './faults.js'
-import { type ApiVersion, requestedVersion, VersionNotSupported } from './microversion.js'
+import { noauth2Context } from './auth.js'
+import { novaClientError, novaContentTypeParser, renderNovaError } from './faults.js'
+import { type ApiVersion, requestedVersion } from './microversion.js'
 import { flavorRoutes } from './routes/flavors.js'
 import { imageProxyRoutes } from './routes/images.js'
 import { osAggregateRoutes } from './routes/os-aggregates.js'
@@ -71,30 +63,10 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     loggerInstance: options.log.child({ service: 'nova-api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    ajv: {
-      customOptions: {
-        coerceTypes: false,
-        removeAdditional: false,
-        allErrors: false,
-        allowUnionTypes: true,
-        verbose: true,
-      },
-    },
-    schemaErrorFormatter: (errors, dataVar) => {
-      const e = errors[0]
-      const path = e?.instancePath ? e.instancePath.split('/').filter(Boolean) : []
-      const field = path.at(-1) ?? dataVar
-      let message = e?.message ?? 'invalid'
-      if (e?.keyword === 'required')
-        message = `'${(e.params as { missingProperty: string }).missingProperty}' is a required property`
-      if (e?.keyword === 'additionalProperties') {
-        message = `Additional properties are not allowed ('${(e.params as { additionalProperty: string }).additionalProperty}' was unexpected)`
-      }
-      const err = new Error(
-        `Invalid input for field/attribute ${field}. Value: ${pyRepr((e as { data?: unknown } | undefined)?.data)}. ${message}`,
-      )
-      return err
-    },
+    // Over-long headers or request lines are refused by Node before a request exists.
+    clientErrorHandler: novaClientError,
+    // The router's own refusals (a path parameter over maxParamLength: 414, a bad URL: 400).
+    frameworkErrors: (error, request, reply) => renderNovaError(error, request, reply, ''),
   })
   const baseUrl = (host: string | undefined) => options.publicEndpoint ?? `http://${host ?? '127.0.0.1:8774'}`
   const keystone = options.authStrategy === 'keystone' ? options.keystone : undefined
@@ -105,17 +77,8 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
   app.decorateRequest('apiVersion', null as unknown as ApiVersion)
   app.decorateRequest('requestId', '')
 
-  // Nova parses any body as JSON whatever its content type; a malformed one is a 400.
   app.removeAllContentTypeParsers()
-  // Fastify's parser refuses `__proto__` and `constructor.prototype` keys (prototype poisoning).
-  const secureJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
-    if (String(body).trim() === '') return done(null, undefined)
-    secureJson(req, String(body), (err, parsed) => {
-      if (err) done(Object.assign(new Error('Malformed request body'), { statusCode: 400 }), undefined)
-      else done(null, parsed)
-    })
-  })
+  app.addContentTypeParser('*', { parseAs: 'string' }, novaContentTypeParser(app))
 
   app.addHook('onRequest', async (request, reply) => {
     request.requestId = newRequestId()
@@ -153,44 +116,12 @@ export function buildComputeApp(options: ApiAppOptions): FastifyInstance {
     )
   })
 
-  app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof Unauthorized) {
-      return reply
-        .code(401)
-        .header(
-          'www-authenticate',
-          `Keystone uri="${keystone?.wwwAuthenticateUri ?? 'http://127.0.0.1:5000/'}"`,
-        )
-        .send({ error: { code: 401, title: 'Unauthorized', message: error.message } })
-    }
-    if (error instanceof VersionNotSupported) {
-      return reply
-        .code(error.message.startsWith('API Version String') ? 400 : 406)
-        .send(faultBody(error.message.startsWith('API Version String') ? 400 : 406, error.message))
-    }
-    if (error instanceof NovaError) {
-      const code = Math.min(error.code, 500)
-      if (code === 500) request.log.error({ err: error, request_id: request.requestId }, 'request failed')
-      return reply.code(code).send(faultBody(code, error.message))
-    }
-    const status = (error as FastifyError).statusCode
-    if ((error as FastifyError).validation || (status && status >= 400 && status < 500)) {
-      return reply.code(status ?? 400).send(faultBody(status ?? 400, error.message))
-    }
-    request.log.error({ err: error, request_id: request.requestId }, 'unexpected error')
-    return reply
-      .code(500)
-      .send(
-        faultBody(
-          500,
-          'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.',
-        ),
-      )
-  })
-
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send(faultBody(404, 'The resource could not be found.'))
-  })
+  app.setErrorHandler((error, request, reply) =>
+    renderNovaError(error, request, reply, keystone?.wwwAuthenticateUri ?? 'http://127.0.0.1:5000/'),
+  )
+  app.setNotFoundHandler((request, reply) =>
+    renderNovaError(new NotFound('The resource could not be found.'), request, reply, ''),
+  )
 
   versionRoutes(app, baseUrl)
   const hosts = options.hosts

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { makeContext, type RequestContext } from '../shared/context.js'
-
-export class Unauthorized extends Error {}
+import { Unauthorized } from '../shared/errors.js'
 
 /**
  * `[api] auth_strategy = noauth2`: the token is `user:project` (or just `user`), trusted as

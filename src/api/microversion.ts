@@ -1,3 +1,5 @@
+import { ApiError, Invalid } from '../shared/errors.js'
+
 /** The compute API's microversion range: Nova 26 (Zed) speaks 2.1 to 2.93. */
 export const MIN_VERSION = '2.1'
 export const MAX_VERSION = '2.93'
@@ -25,7 +27,12 @@ export class ApiVersion {
   }
 }
 
-export class VersionNotSupported extends Error {}
+/** A version header that is no version at all (400). */
+export class InvalidApiVersion extends Invalid {}
+/** A well-formed version outside the range served (406). */
+export class VersionNotSupported extends ApiError {
+  override readonly code = 406
+}
 
 /**
  * The version a request asks for: `OpenStack-API-Version: compute X.Y` or the legacy
@@ -49,7 +56,7 @@ export function requestedVersion(headers: Record<string, string | string[] | und
   if (text.trim().toLowerCase() === 'latest') return ApiVersion.parse(MAX_VERSION)!
   const v = ApiVersion.parse(text)
   if (!v)
-    throw new VersionNotSupported(
+    throw new InvalidApiVersion(
       `API Version String ${text} is of invalid format. Must be of format MajorNum.MinorNum.`,
     )
   if (!v.atLeast(MIN_VERSION) || !ApiVersion.parse(MAX_VERSION)!.atLeast(v.toString())) {

@@ -13,10 +13,10 @@ import {
 import { InstanceActionName } from '../objects/instance-action.js'
 import { TaskState, VmState } from '../objects/states.js'
 import type { RequestContext } from '../shared/context.js'
-import { FlavorNotFound, InstanceNotFound, InstanceNotReady, Invalid } from '../shared/errors.js'
+import { InstanceNotFound, InstanceNotReady, Invalid, NotFound } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import { dbNow } from '../shared/time.js'
-import { isUuidLike } from '../shared/uuid.js'
+import { isUuidLike } from '../validation/formats.js'
 import { FlavorApi } from './flavors.js'
 import type { HostApi } from './hosts.js'
 import { InstanceActions } from './instance-actions.js'
@@ -82,9 +82,9 @@ export class ComputeApi {
     const placement = await this.placement?.resolve(ctx, req)
     const availabilityZone = placement ? placement.availabilityZone : req.availabilityZone
     // With the caller's project: a private flavor it has no access to does not exist for it.
-    // Only a flavor that is not there is the user's mistake (400); an outage stays what it is.
     const flavor = await this.flavors.get(ctx, refId(req.flavorRef)).catch((err: unknown) => {
-      throw err instanceof FlavorNotFound ? new Invalid(err.message) : err
+      // An unknown flavor is the request's fault (400); an unreachable database is not.
+      throw err instanceof NotFound ? new Invalid(err.message) : err
     })
     if (flavor.disabled) throw new Invalid(`Flavor ${flavor.flavorid} is disabled.`)
     const imageRef = refId(req.imageRef)

@@ -6,6 +6,7 @@ import { DELIVERY_RETRY, type RetryPolicy, sendUntilDelivered } from '../rpc/ret
 import type { RequestContext } from '../shared/context.js'
 import { adminContext } from '../shared/context.js'
 import {
+  InstanceNotFound,
   UnexpectedDeletingTaskStateError,
   UnexpectedTaskStateError,
   UnexpectedVmStateError,
@@ -111,7 +112,7 @@ export class ComputeManager implements ComputeRpc {
         action_event: succeededEvent(event),
       })
     } catch (err) {
-      if (err instanceof UnexpectedDeletingTaskStateError || (err as Error).name === 'InstanceNotFound') {
+      if (err instanceof UnexpectedDeletingTaskStateError || err instanceof InstanceNotFound) {
         // The user deleted it while it spawned: the delete's terminate cleans up the guest.
         log.info('instance deleted during spawn')
         return
@@ -237,7 +238,7 @@ export class ComputeManager implements ComputeRpc {
       const lostTheSwap =
         err instanceof UnexpectedTaskStateError ||
         err instanceof UnexpectedVmStateError ||
-        (err as Error).name === 'InstanceNotFound'
+        err instanceof InstanceNotFound
       if (!lostTheSwap) throw err
       // Spawning on this host while no other build of it runs here: our own update landed on an
       // attempt whose reply was lost (or ran twice, redelivered).

@@ -1,48 +1,31 @@
 /**
- * Keystone's errors, as its API answers them: `{"error": {"code", "title", "message"}}`.
- * The image service reuses Unauthorized and Forbidden for its own 401/403.
+ * Keystone's errors, in the shared hierarchy: the status says the title (`Bad Request`, …) and
+ * the messages are Keystone's. `renderKeystoneError` in `app.ts` writes `{"error": …}`.
  */
-export class IdentityError extends Error {
-  constructor(
-    readonly code: number,
-    readonly title: string,
-    message: string,
-  ) {
-    super(message)
-    this.name = new.target.name
-  }
+import { Conflict, Forbidden, Invalid, NotFound, Unauthorized } from '../shared/errors.js'
 
-  body(): { error: { code: number; title: string; message: string } } {
-    return { error: { code: this.code, title: this.title, message: this.message } }
-  }
-}
+export class ValidationError extends Invalid {}
 
-export class ValidationError extends IdentityError {
-  constructor(message: string) {
-    super(400, 'Bad Request', message)
-  }
-}
-
-export class AuthenticationRequired extends IdentityError {
+export class AuthenticationRequired extends Unauthorized {
   constructor(message = 'The request you have made requires authentication.') {
-    super(401, 'Unauthorized', message)
+    super(message)
   }
 }
 
-export class ForbiddenAction extends IdentityError {
+export class ForbiddenAction extends Forbidden {
   constructor(action: string) {
-    super(403, 'Forbidden', `You are not authorized to perform the requested action: ${action}.`)
+    super(`You are not authorized to perform the requested action: ${action}.`)
   }
 }
 
-export class NotFoundError extends IdentityError {
+export class NotFoundError extends NotFound {
   constructor(kind: string, id: string) {
-    super(404, 'Not Found', `Could not find ${kind}: ${id}.`)
+    super(`Could not find ${kind}: ${id}.`)
   }
 }
 
-export class ConflictError extends IdentityError {
+export class ConflictError extends Conflict {
   constructor(kind: string, detail: string) {
-    super(409, 'Conflict', `Conflict occurred attempting to store ${kind} - ${detail}.`)
+    super(`Conflict occurred attempting to store ${kind} - ${detail}.`)
   }
 }

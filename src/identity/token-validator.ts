@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { Unauthorized } from '../api/auth.js'
 import { makeContext, type RequestContext } from '../shared/context.js'
-import { NovaError } from '../shared/errors.js'
+import { ServiceUnavailable, Unauthorized } from '../shared/errors.js'
 import { InvalidToken, type TokenVerifier } from './tokens.js'
 
 /** Who a valid token speaks for, whichever Keystone issued it. */
@@ -38,9 +37,7 @@ export class LocalTokenValidator implements TokenValidator {
 }
 
 /** Keystone did not answer: the request cannot be authenticated now, which is not a 401. */
-export class IdentityUnavailable extends NovaError {
-  override readonly code = 503
-}
+export class IdentityUnavailable extends ServiceUnavailable {}
 
 /**
  * An external Keystone (`[keystone_authtoken] auth_url`): each token is validated by

@@ -2,14 +2,15 @@ import type { Readable } from 'node:stream'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify'
-import { Unauthorized } from '../api/auth.js'
 import { newRequestId, type RequestContext } from '../shared/context.js'
-import { NovaError } from '../shared/errors.js'
+import { clientErrorStatus, errorAnswer, writeRawError } from '../shared/error-answer.js'
+import { NotFound, RequestEntityTooLarge, Unauthorized, UnsupportedMediaType } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
-import { badRequest, errorPage, ImageApiError } from './errors.js'
+import { badRequest, errorPage } from './errors.js'
 import type { ImageListFilter, ImageService } from './image-service.js'
 import type { Image } from './image-store.js'
 import { imageSchema, imagesSchema, memberSchema } from './schemas.js'
@@ -55,7 +56,7 @@ async function readJson(request: FastifyRequest): Promise<unknown> {
     let size = 0
     for await (const chunk of body as Readable) {
       size += (chunk as Buffer).length
-      if (size > 65536) throw new ImageApiError(413, 'Request body too large')
+      if (size > 65536) throw new RequestEntityTooLarge(GLANCE_WORDING.byStatus[413])
       chunks.push(chunk as Buffer)
     }
     const text = Buffer.concat(chunks).toString('utf8')
@@ -69,6 +70,21 @@ async function readJson(request: FastifyRequest): Promise<unknown> {
   return body
 }
 
+const GLANCE_WORDING = {
+  internal: 'The server has either erred or is incapable of performing the requested operation.',
+  byStatus: {
+    400: 'Malformed JSON in request body.',
+    404: 'The resource could not be found.',
+    405: 'The method specified is not allowed for this resource.',
+    413: 'The body of your request was too large for this server.',
+    414: 'The request URI was too long for this server.',
+    415: 'Unsupported Content-Type',
+    431: 'The request header fields were too large.',
+  },
+} as const
+
+const HTML = 'text/html; charset=UTF-8'
+
 /** The image API (Glance v2 subset) on its own port. */
 export function buildImageApp(options: ImageAppOptions): FastifyInstance {
   const { images } = options
@@ -76,6 +92,18 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
     loggerInstance: options.log.child({ service: 'glance-api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 65536,
+    // Glance reads path segments of any length (tags, member ids); the schemas bound them.
+    maxParamLength: 1024,
+    frameworkErrors: (error, request, reply) => renderGlanceError(error, request, reply),
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      const status = clientErrorStatus(error)
+      writeRawError(
+        socket,
+        status,
+        HTML,
+        errorPage(status, GLANCE_WORDING.byStatus[status as 400] ?? 'Bad request'),
+      )
+    },
   })
   app.decorateRequest('imageCtx', null as unknown as RequestContext)
   app.decorateRequest('imageRequestId', '')
@@ -116,29 +144,22 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
       `${request.method} ${request.url}`,
     )
   })
-  app.setErrorHandler((error, request, reply) => {
+  const renderGlanceError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof Unauthorized) {
       return reply
         .code(401)
         .header('www-authenticate', `Keystone uri="${options.wwwAuthenticateUri}"`)
         .send({ error: { code: 401, title: 'Unauthorized', message: error.message } })
     }
-    let code = 500
-    let message = 'The server has either erred or is incapable of performing the requested operation.'
-    if (error instanceof ImageApiError) ({ code, message } = error)
-    else if (error instanceof NovaError && error.code < 500) ({ code, message } = error)
-    else if (error instanceof NovaError && error.code === 503) ({ code, message } = error)
-    else {
-      const status = (error as { statusCode?: number }).statusCode
-      if (status && status >= 400 && status < 500) {
-        code = status
-        message = (error as Error).message
-      } else request.log.error({ err: error, request_id: request.imageRequestId }, 'unexpected error')
-    }
-    return reply.code(code).type('text/html; charset=UTF-8').send(errorPage(code, message))
-  })
+    const answer = errorAnswer(error, GLANCE_WORDING)
+    if (answer.unexpected)
+      request.log.error({ err: error, request_id: request.imageRequestId }, 'unexpected error')
+    return reply.code(answer.status).type(HTML).send(errorPage(answer.status, answer.message))
+  }
+  app.setErrorHandler(renderGlanceError)
   app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).type('text/html; charset=UTF-8').send(errorPage(404, 'The resource could not be found.'))
+    const answer = errorAnswer(new NotFound(GLANCE_WORDING.byStatus[404]), GLANCE_WORDING)
+    reply.code(answer.status).type(HTML).send(errorPage(answer.status, answer.message))
   })
 
   app.get('/', async (request, reply) =>
@@ -278,7 +299,7 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
       !ct.startsWith('application/openstack-images-v2.1-json-patch') &&
       !ct.startsWith('application/json')
     ) {
-      throw new ImageApiError(415, `Unsupported Content-Type`)
+      throw new UnsupportedMediaType(GLANCE_WORDING.byStatus[415])
     }
     return imageView(await images.patch(request.imageCtx, request.params.id, await readJson(request)))
   })
@@ -290,7 +311,7 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
   app.put<IdParams>('/v2/images/:id/file', async (request, reply) => {
     const body = request.body as Readable | undefined
     if (!body || typeof body.pipe !== 'function') {
-      throw new ImageApiError(415, 'Image data must be sent as application/octet-stream')
+      throw new UnsupportedMediaType('Image data must be sent as application/octet-stream')
     }
     await images.upload(request.imageCtx, request.params.id, body)
     return reply.code(204).send()
@@ -317,8 +338,7 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
   })
   app.delete<TagParams>('/v2/images/:id/tags/:tag', async (request, reply) => {
     const image = await images.show(request.imageCtx, request.params.id)
-    if (!image.tags.includes(request.params.tag))
-      throw new ImageApiError(404, `Tag ${request.params.tag} not found`)
+    if (!image.tags.includes(request.params.tag)) throw new NotFound(`Tag ${request.params.tag} not found`)
     await images.patch(request.imageCtx, request.params.id, [
       { op: 'remove', path: `/tags/${request.params.tag.replaceAll('~', '~0').replaceAll('/', '~1')}` },
     ])
@@ -338,8 +358,7 @@ export function buildImageApp(options: ImageAppOptions): FastifyInstance {
     const m = (await images.listMembers(request.imageCtx, request.params.id)).find(
       (x) => x.member === request.params.member,
     )
-    if (!m)
-      throw new ImageApiError(404, `${request.params.member} is not a member of image ${request.params.id}`)
+    if (!m) throw new NotFound(`${request.params.member} is not a member of image ${request.params.id}`)
     return memberView(m)
   })
   app.put<MemberParams>('/v2/images/:id/members/:member', async (request) => {

@@ -1,36 +1,17 @@
-/** Glance's errors: the status, its reason phrase, and the explanation webob renders. */
-export class ImageApiError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message)
-    this.name = new.target.name
-  }
-}
+/**
+ * Glance's errors are the shared hierarchy's (src/shared/errors.ts); Glance renders them as
+ * webob's HTML error page: the status, its reason phrase, and the explanation.
+ */
+import { REASON_PHRASES } from '../shared/error-answer.js'
+import { Conflict, Forbidden, Invalid, NotFound } from '../shared/errors.js'
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  410: 'Gone',
-  413: 'Request Entity Too Large',
-  415: 'Unsupported Media Type',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-}
-
-/** The HTML error page Glance (webob) answers with. */
 export function errorPage(code: number, message: string): string {
-  const title = `${code} ${REASONS[code] ?? 'Error'}`
+  const title = `${code} ${REASON_PHRASES[code] ?? 'Error'}`
   const escaped = message.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
   return `<html>\n <head>\n  <title>${title}</title>\n </head>\n <body>\n  <h1>${title}</h1>\n  ${escaped}<br /><br />\n\n\n\n </body>\n</html>`
 }
 
-export const badRequest = (m: string) => new ImageApiError(400, m)
-export const forbidden = (m: string) => new ImageApiError(403, m)
-export const notFound = (m: string) => new ImageApiError(404, m)
-export const conflict = (m: string) => new ImageApiError(409, m)
+export const badRequest = (m: string) => new Invalid(m)
+export const forbidden = (m: string) => new Forbidden(m)
+export const notFound = (m: string) => new NotFound(m)
+export const conflict = (m: string) => new Conflict(m)

@@ -1,31 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { RequestContext } from '../shared/context.js'
-import { badRequest, conflict, forbidden, ImageApiError, notFound } from './errors.js'
+import { Gone, NotFound, RequestEntityTooLarge } from '../shared/errors.js'
+import { badRequest, conflict, forbidden, notFound } from './errors.js'
 import { type FilesystemStore, ImageSizeLimitExceeded } from './filesystem-store.js'
-import {
-  type Image,
-  type ImageCoreUpdate,
-  type ImageMember,
-  type ImageStore,
-  VISIBILITIES,
-  type Visibility,
-} from './image-store.js'
-
-export const DISK_FORMATS = [
-  'ami',
-  'ari',
-  'aki',
-  'vhd',
-  'vhdx',
-  'vmdk',
-  'raw',
-  'qcow2',
-  'vdi',
-  'iso',
-  'ploop',
-] as const
-export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const
+import type { Image, ImageCoreUpdate, ImageMember, ImageStore, Visibility } from './image-store.js'
+import { validateImage, validateMember } from './request-schemas.js'
 
 /** Attributes the server owns: a create or patch naming one is refused (403, as Glance). */
 const READ_ONLY = new Set([
@@ -114,7 +94,7 @@ export class ImageService {
   /** Like `show`, but undefined instead of 404 (the compute API's lookup of an imageRef). */
   async find(ctx: RequestContext, id: string): Promise<Image | undefined> {
     return this.show(ctx, id).catch((err: unknown) => {
-      if (err instanceof ImageApiError && err.code === 404) return undefined
+      if (err instanceof NotFound) return undefined
       throw err
     })
   }
@@ -173,9 +153,8 @@ export class ImageService {
     for (const key of Object.keys(attrs)) {
       if (READ_ONLY.has(key)) throw forbidden(`Attribute '${key}' is read-only.`)
     }
+    validateImage(attrs)
     const id = attrs.id === undefined ? randomUUID() : String(attrs.id)
-    if (!uuidOk(id))
-      throw badRequest(`Provided object does not match schema 'image': '${id}' does not match uuid`)
     if (await this.store.get(id)) throw conflict(`Image with identifier ${id} already exists!`)
     if (attrs.owner !== undefined && !ctx.isAdmin && attrs.owner !== ctx.projectId) {
       throw forbidden(`You are not permitted to create images owned by '${String(attrs.owner)}'.`)
@@ -219,66 +198,41 @@ export class ImageService {
     attrs: Record<string, unknown>,
     setTags: (tags: string[]) => void,
   ): void {
-    const schemaError = (value: unknown, why: string) =>
-      badRequest(`Provided object does not match schema 'image': ${JSON.stringify(value)} ${why}`)
+    validateImage(attrs)
     for (const [key, value] of Object.entries(attrs)) {
       if (READ_ONLY.has(key)) throw forbidden(`Attribute '${key}' is read-only.`)
       if (key === 'id') continue
       if (!CORE.has(key)) {
-        if (typeof value !== 'string') throw schemaError(value, "is not of type 'string'")
-        if (key.length > 255) throw badRequest(`Property name '${key}' is too long`)
-        properties[key] = value
+        if (key.length > 255) throw badRequest('Custom property should not be greater than 255 characters.')
+        properties[key] = value as string
         continue
       }
       switch (key) {
         case 'name':
-          if (value !== null && typeof value !== 'string')
-            throw schemaError(value, "is not of type 'null', 'string'")
-          if (typeof value === 'string' && value.length > 255) throw schemaError(value, 'is too long')
           core.name = value as string | null
           break
         case 'visibility':
-          if (!VISIBILITIES.includes(value as Visibility)) {
-            throw schemaError(value, `is not one of ${JSON.stringify(VISIBILITIES)}`)
-          }
           if (value === 'public' && !ctx.isAdmin)
             throw forbidden('You are not authorized to complete publicize_image action.')
           core.visibility = value as Visibility
           break
         case 'protected':
         case 'os_hidden':
-          if (typeof value !== 'boolean') throw schemaError(value, "is not of type 'boolean'")
-          core[key] = value
+          core[key] = value as boolean
           break
         case 'owner':
-          if (value !== null && typeof value !== 'string')
-            throw schemaError(value, "is not of type 'null', 'string'")
           if (!ctx.isAdmin && value !== ctx.projectId) throw forbidden("Attribute 'owner' is reserved.")
           core.owner = value as string | null
           break
         case 'disk_format':
-          if (value !== null && !DISK_FORMATS.includes(value as never)) {
-            throw schemaError(value, `is not one of ${JSON.stringify([null, ...DISK_FORMATS])}`)
-          }
-          core.disk_format = value as string | null
-          break
         case 'container_format':
-          if (value !== null && !CONTAINER_FORMATS.includes(value as never)) {
-            throw schemaError(value, `is not one of ${JSON.stringify([null, ...CONTAINER_FORMATS])}`)
-          }
-          core.container_format = value as string | null
+          core[key] = value as string | null
           break
         case 'min_disk':
         case 'min_ram':
-          if (typeof value !== 'number' || !Number.isInteger(value))
-            throw schemaError(value, "is not of type 'integer'")
-          if (value < 0) throw schemaError(value, 'is less than the minimum of 0')
-          core[key] = value
+          core[key] = value as number
           break
         case 'tags':
-          if (!Array.isArray(value) || !value.every((t) => typeof t === 'string' && t.length <= 255)) {
-            throw schemaError(value, "is not of type 'array' of strings")
-          }
           setTags(value as string[])
           break
       }
@@ -339,6 +293,8 @@ export class ImageService {
           )
       }
     }
+    // Tags added one by one (`/tags/-`, `PUT …/tags/{tag}`) meet the schema with the rest.
+    validateImage({ ...attrs, tags })
     const core: ImageCoreUpdate = {}
     this.apply(ctx, core, properties, attrs, (t) => {
       tags = t
@@ -382,7 +338,7 @@ export class ImageService {
     } catch (err) {
       await this.files.delete(id)
       await this.store.update(id, { core: { status: 'queued' }, expectStatus: 'saving' })
-      if (err instanceof ImageSizeLimitExceeded) throw new ImageApiError(413, err.message)
+      if (err instanceof ImageSizeLimitExceeded) throw new RequestEntityTooLarge(err.message)
       throw err
     }
   }
@@ -393,7 +349,7 @@ export class ImageService {
       throw forbidden('The requested image has been deactivated. Image data download is forbidden.')
     if (image.status !== 'active') return { image, data: undefined }
     const data = await this.files.get(id)
-    if (!data) throw new ImageApiError(410, `Image ${id} has no data in the store.`)
+    if (!data) throw new Gone(`Image ${id} has no data in the store.`)
     return { image, data }
   }
 
@@ -416,11 +372,13 @@ export class ImageService {
       : members.filter((m) => m.member === ctx.projectId)
   }
 
-  async addMember(ctx: RequestContext, id: string, member: unknown): Promise<ImageMember> {
+  async addMember(ctx: RequestContext, id: string, given: unknown): Promise<ImageMember> {
     const image = await this.show(ctx, id)
     this.mayModify(ctx, image, 'add_member')
     if (image.visibility !== 'shared') throw forbidden(`Only shared images have members.`)
-    if (typeof member !== 'string' || member === '') throw badRequest('Member to be added not specified')
+    if (given === undefined) throw badRequest('Member to be added not specified')
+    if (given === '' || given === null) throw badRequest("Member can't be empty")
+    const { member } = validateMember({ member: given })
     if ((await this.members(image)).some((m) => m.member === member)) {
       throw conflict(`Member ${member} already exists for image ${id}.`)
     }

@@ -16,6 +16,21 @@ export const IMAGE_STATUSES = [
 ] as const
 export type ImageStatus = (typeof IMAGE_STATUSES)[number]
 
+export const DISK_FORMATS = [
+  'ami',
+  'ari',
+  'aki',
+  'vhd',
+  'vhdx',
+  'vmdk',
+  'raw',
+  'qcow2',
+  'vdi',
+  'iso',
+  'ploop',
+] as const
+export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const
+
 export const VISIBILITIES = ['public', 'private', 'shared', 'community'] as const
 export type Visibility = (typeof VISIBILITIES)[number]
 

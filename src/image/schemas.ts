@@ -1,5 +1,4 @@
-import { CONTAINER_FORMATS, DISK_FORMATS } from './image-service.js'
-import { IMAGE_STATUSES, VISIBILITIES } from './image-store.js'
+import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_STATUSES, VISIBILITIES } from './image-store.js'
 
 /** `GET /v2/schemas/image`: the JSON schema clients (glanceclient) read to know the attributes. */
 export function imageSchema() {

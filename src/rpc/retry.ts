@@ -1,3 +1,4 @@
+import { MessagingTimeout, MessagingUnavailable } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 
 /** How long and how often to try again while the message broker (or the callee) is away. */
@@ -13,12 +14,11 @@ export const DELIVERY_RETRY: RetryPolicy = { giveUpAfterMs: 600_000, initialDela
 
 /**
  * The failures that say nothing about the request itself: the broker was unreachable, or no reply
- * came (the request may or may not have been handled). Matched by name, as errors rebuilt from a
- * remote failure are.
+ * came (the request may or may not have been handled). Errors rebuilt from a remote failure are
+ * real instances of their class (`errorFromRemote`).
  */
 export function isMessagingFailure(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name
-  return name === 'MessagingUnavailable' || name === 'MessagingTimeout'
+  return err instanceof MessagingUnavailable || err instanceof MessagingTimeout
 }
 
 /**

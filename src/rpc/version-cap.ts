@@ -4,7 +4,7 @@
  * message with the version of the method form it uses; a cap says the newest version the
  * receivers understand, so a newer client keeps sending forms an older server accepts.
  */
-import { NovaError } from '../shared/errors.js'
+import { ApiError } from '../shared/errors.js'
 
 /**
  * One RPC API's version history, declared next to its client stub: the current version (what its
@@ -48,7 +48,7 @@ export const UNCAPPED: VersionCapSource = fixedVersionCap(NO_VERSION_CAP)
  * A client was asked to send a version above its cap (oslo's RPCVersionCapError): raised before
  * anything is sent, because the servers the cap stands for would refuse it.
  */
-export class RpcVersionCapError extends NovaError {
+export class RpcVersionCapError extends ApiError {
   constructor(api: string, method: string, needed: string, cap: VersionCap) {
     super(
       `Cannot send ${method} to ${api}: it needs RPC version ${needed}, above the version cap ${cap.version} (${cap.origin}); upgrade the ${api} services first, or raise the cap`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { contextFromWire, contextToWire, type RequestContext } from '../shared/context.js'
-import { errorFromRemote, NovaError } from '../shared/errors.js'
+import { ApiError, errorFromRemote } from '../shared/errors.js'
 import type { Message } from './transport.js'
 
 /** oslo.messaging's envelope version: the inner message travels as a JSON string under `oslo.message`. */
@@ -38,7 +38,7 @@ export function unpackContext(message: Message): RequestContext {
 /** The failure string of a reply: the error's class, module and message as JSON. */
 export function serializeFailure(err: unknown): string {
   const e = err instanceof Error ? err : new Error(String(err))
-  const isNova = e instanceof NovaError
+  const isNova = e instanceof ApiError
   return JSON.stringify({
     class: isNova ? e.name : e.name || 'Error',
     module: isNova ? 'nova.exception' : 'builtins',

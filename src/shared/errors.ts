@@ -1,9 +1,11 @@
 /**
- * Nova's exception hierarchy, reduced to what crosses a boundary: each error knows the HTTP
- * code the API answers with, and its class name travels over RPC so the caller can rebuild it.
+ * One error hierarchy for the three APIs and the services behind them: each error knows the
+ * HTTP status an API answers it with; each API renders it in its own shape (Nova's fault body,
+ * Keystone's `{"error": …}`, Glance's HTML page). Class names travel over RPC so the caller can
+ * rebuild the error as a real instance (`errorFromRemote`).
  */
-export class NovaError extends Error {
-  /** HTTP status the API maps this error to. */
+export class ApiError extends Error {
+  /** HTTP status an API maps this error to. */
   readonly code: number = 500
   constructor(message: string) {
     super(message)
@@ -11,17 +13,42 @@ export class NovaError extends Error {
   }
 }
 
-export class Invalid extends NovaError {
+export class Invalid extends ApiError {
   override readonly code = 400
 }
-export class NotFound extends NovaError {
+export class Unauthorized extends ApiError {
+  override readonly code = 401
+}
+export class Forbidden extends ApiError {
+  override readonly code = 403
+}
+export class NotFound extends ApiError {
   override readonly code = 404
 }
-export class Conflict extends NovaError {
+export class MethodNotAllowed extends ApiError {
+  override readonly code = 405
+}
+export class Conflict extends ApiError {
   override readonly code = 409
 }
-export class Forbidden extends NovaError {
-  override readonly code = 403
+export class Gone extends ApiError {
+  override readonly code = 410
+}
+export class RequestEntityTooLarge extends ApiError {
+  override readonly code = 413
+}
+export class UriTooLong extends ApiError {
+  override readonly code = 414
+}
+export class UnsupportedMediaType extends ApiError {
+  override readonly code = 415
+}
+export class HeaderFieldsTooLarge extends ApiError {
+  override readonly code = 431
+}
+/** Something the request needs (database, broker, identity service) cannot be reached now. */
+export class ServiceUnavailable extends ApiError {
+  override readonly code = 503
 }
 /** An admin-only API asked for by someone else (the rule names Nova's policy). */
 export class PolicyNotAuthorized extends Forbidden {
@@ -105,7 +132,7 @@ export class ServiceNotFound extends NotFound {
     super(`Service ${serviceId} could not be found.`)
   }
 }
-export class NoValidHost extends NovaError {
+export class NoValidHost extends ApiError {
   constructor(reason: string) {
     super(`No valid host was found. ${reason}`.trim())
   }
@@ -128,17 +155,15 @@ export class UnexpectedVmStateError extends Conflict {
 }
 export class InstanceInvalidState extends Conflict {}
 /** The build failed on this host in a way another host may not: try an alternate. */
-export class RescheduledException extends NovaError {}
-export class BuildAbortException extends NovaError {}
-export class MessagingTimeout extends NovaError {
+export class RescheduledException extends ApiError {}
+export class BuildAbortException extends ApiError {}
+export class MessagingTimeout extends ApiError {
   override readonly code = 504
 }
 /** The broker is unreachable right now; the request was not sent. */
-export class MessagingUnavailable extends NovaError {
-  override readonly code = 503
-}
+export class MessagingUnavailable extends ServiceUnavailable {}
 /** A remote failure whose class this side does not know. */
-export class RemoteError extends NovaError {
+export class RemoteError extends ApiError {
   constructor(
     readonly excType: string,
     message: string,
@@ -146,12 +171,12 @@ export class RemoteError extends NovaError {
     super(`Remote error: ${excType} ${message}`)
   }
 }
-export class NoSuchMethod extends NovaError {
+export class NoSuchMethod extends ApiError {
   constructor(method: string) {
     super(`Endpoint does not support RPC method ${method}`)
   }
 }
-export class UnsupportedVersion extends NovaError {
+export class UnsupportedVersion extends ApiError {
   constructor(version: string, method: string) {
     super(`Endpoint does not support RPC version ${version}. Attempted method: ${method}`)
   }
@@ -162,13 +187,15 @@ function pyRepr(value: string | null): string {
 }
 
 /** Classes that may be rebuilt from a remote failure, by name (oslo's allowed_remote_exmods). */
-const remoteClasses = new Map<string, new (message: string) => NovaError>()
+const remoteClasses = new Map<string, new (message: string) => ApiError>()
 for (const cls of [
-  NovaError,
+  ApiError,
   Invalid,
   NotFound,
   Conflict,
   Forbidden,
+  ServiceUnavailable,
+  MessagingUnavailable,
   NoValidHost,
   InstanceInvalidState,
   RescheduledException,
@@ -185,17 +212,17 @@ for (const cls of [
   ComputeHostNotFound,
   ServiceNotFound,
 ] as const) {
-  remoteClasses.set(cls.name, cls as unknown as new (message: string) => NovaError)
+  remoteClasses.set(cls.name, cls as unknown as new (message: string) => ApiError)
 }
 
 /**
  * Rebuild an error raised on the far side of an RPC call. The message is kept verbatim (the
  * constructors that format messages are bypassed) so the caller sees exactly what the remote said.
  */
-export function errorFromRemote(className: string, message: string): NovaError {
+export function errorFromRemote(className: string, message: string): ApiError {
   const cls = remoteClasses.get(className)
   if (!cls) return new RemoteError(className, message)
-  const err = Object.create(cls.prototype) as NovaError
+  const err = Object.create(cls.prototype) as ApiError
   Object.defineProperty(err, 'message', { value: message, writable: true, configurable: true })
   Object.defineProperty(err, 'name', { value: className, writable: true, configurable: true })
   Error.captureStackTrace(err, errorFromRemote)

@@ -434,6 +434,45 @@ describeDatabases('identity on $db', ({ db }) => {
     expect(domains.body.domains.map((d) => [d.id, d.name])).toEqual([['default', 'Default']])
   })
 
+  it('refuses fields longer than their columns with 400 in Keystone words', async () => {
+    const longName = 'p'.repeat(65)
+    const project = await call(ks, 'POST', '/v3/projects', {
+      token: adminToken,
+      body: { project: { name: longName } },
+    })
+    expect(project.status).toBe(400)
+    expect(project.body).toEqual({
+      error: {
+        code: 400,
+        title: 'Bad Request',
+        message: `Invalid input for field 'name': '${longName}' is too long`,
+      },
+    })
+    const missing = await call(ks, 'POST', '/v3/users', { token: adminToken, body: { user: {} } })
+    expect(missing.body).toEqual({
+      error: { code: 400, title: 'Bad Request', message: "'name' is a required property" },
+    })
+    for (const [path, body] of [
+      ['/v3/users', { user: { name: 'u'.repeat(256) } }],
+      ['/v3/users', { user: { name: 'mail', email: `${'e'.repeat(250)}@example.org` } }],
+      ['/v3/roles', { role: { name: 'r'.repeat(256) } }],
+      ['/v3/domains', { domain: { name: 'd'.repeat(65) } }],
+      ['/v3/services', { service: { type: 't'.repeat(256) } }],
+      [
+        '/v3/endpoints',
+        { endpoint: { interface: 'public', service_id: 'x', url: 'http://a', region_id: 'r'.repeat(256) } },
+      ],
+      ['/v3/endpoints', { endpoint: { interface: 'sideways', service_id: 'x', url: 'http://a' } }],
+    ] as const) {
+      const res = await call<{ error: { code: number; message: string } }>(ks, 'POST', path, {
+        token: adminToken,
+        body,
+      })
+      expect(res.status, `${path} ${JSON.stringify(body).slice(0, 60)}`).toBe(400)
+      expect(res.body.error.message).toMatch(/^Invalid input for field '\w+': /)
+    }
+  })
+
   it('validates through an external Keystone when [keystone_authtoken] auth_url is set', async () => {
     const remote = new RemoteTokenValidator(`${ks}/v3`)
     const identity = await remote.validate(adminToken)

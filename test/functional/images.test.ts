@@ -355,4 +355,29 @@ describeDatabases('images on $db', ({ db }) => {
     expect(ok.status).toBe(202)
     expect((await boot(alice, PLACEHOLDER)).status).toBe(202)
   })
+
+  it('refuses what would overflow a column with 400 in Glance words (members, tags, names)', async () => {
+    const img = await create('alice:project-a', { name: 'sized', visibility: 'shared' })
+    expect(img.status).toBe(201)
+    const member = 'm'.repeat(300)
+    const longMember = await call('alice:project-a', 'POST', `/v2/images/${img.body.id}/members`, { member })
+    expect(longMember.status).toBe(400)
+    expect(longMember.text).toContain(
+      `Provided object does not match schema 'member': '${member}' is too long`,
+    )
+    const tag = 't'.repeat(256)
+    const longTag = await call('alice:project-a', 'PUT', `/v2/images/${img.body.id}/tags/${tag}`)
+    expect(longTag.status).toBe(400)
+    expect(longTag.text).toContain(`Provided object does not match schema 'image': '${tag}' is too long`)
+    const longName = await create('alice:project-a', { name: 'n'.repeat(256) })
+    expect(longName.status).toBe(400)
+    expect(longName.text).toContain("Provided object does not match schema 'image': 'nnn")
+    const badFormat = await create('alice:project-a', { name: 'x', min_ram: 'lots' })
+    expect(badFormat.text).toContain(
+      "Provided object does not match schema 'image': 'lots' is not of type 'integer'",
+    )
+    const longKey = await create('alice:project-a', { ['k'.repeat(256)]: 'v' })
+    expect(longKey.text).toContain('Custom property should not be greater than 255 characters.')
+    expect((await call('alice:project-a', 'DELETE', `/v2/images/${img.body.id}`)).status).toBe(204)
+  })
 })

@@ -4,213 +4,27 @@ import { authorizeAdmin } from '../../compute-api/policy.js'
 import type { ComputeApi } from '../../compute-api/servers.js'
 import type { Flavor } from '../../objects/flavor.js'
 import { Conflict, Invalid, NotFound } from '../../shared/errors.js'
-import { pyRepr } from '../../shared/python.js'
 import { type ActionHandler, actionRoute } from '../actions.js'
-import { type FieldCheck, type FieldsSchema, nameField, nestedBody, pyStr } from '../nested-body.js'
+import { boolFromString, one, type Query } from '../params.js'
 import {
-  booleanCheck,
-  boolFromString,
-  enumCheck,
-  nonNegativeIntegerCheck,
-  type ObjectSchema,
-  one,
-  type Query,
-  validateQuery,
-} from '../validation.js'
+  validateAddTenantAccess,
+  validateExtraSpecsCreate,
+  validateExtraSpecUpdate,
+  validateFlavorCreate,
+  validateFlavorIndexQuery,
+  validateFlavorUpdate,
+  validateRemoveTenantAccess,
+} from '../schemas/flavors.js'
 import { flavorDetail, flavorSummary } from '../views/flavors.js'
 
 const POLICY_MANAGE = (action: string) => `os_compute_api:os-flavor-manage:${action}`
 const POLICY_EXTRA_SPECS = (action: string) => `os_compute_api:os-flavor-extra-specs:${action}`
 const POLICY_ACCESS = 'os_compute_api:os-flavor-access'
-const MAX_INT = 0x7fffffff
-const SQL_SP_FLOAT_MAX = 3.40282e38
 
-// --- request checks (Nova's schemas/flavor_manage.py, flavors_extraspecs.py, flavor_access.py)
-
-/** `flavor_param_positive` / `flavor_param_non_negative`: an integer or a string of digits. */
-const flavorParam =
-  (minimum: number): FieldCheck =>
-  (v) => {
-    if (typeof v === 'string') {
-      if (!/^[0-9]+$/.test(v)) return `${pyRepr(v)} does not match '^[0-9]+$'`
-    } else if (typeof v !== 'number' || !Number.isInteger(v)) {
-      return `${pyRepr(v)} is not of type 'integer', 'string'`
-    }
-    // Nova's validator compares a string by the number it spells (and reports that number).
-    const n = Number(v)
-    if (n < minimum) return `${n} is less than the minimum of ${minimum}`
-    if (n > MAX_INT) return `${n} is greater than the maximum of ${MAX_INT}`
-    return undefined
-  }
-
-/** The flavor id: a string of `[a-zA-Z0-9. _-]` without edge spaces, a number, or null. */
-const flavorIdField: FieldCheck = (v) => {
-  if (v === null || typeof v === 'number') return undefined
-  if (typeof v !== 'string') return `${pyRepr(v)} is not of type 'string', 'number', 'null'`
-  if (v.length < 1) return `${pyRepr(v)} is too short`
-  if (v.length > 255) return `${pyRepr(v)} is too long`
-  const pattern = '^(?! )[a-zA-Z0-9. _-]+(?<! )$'
-  return new RegExp(pattern).test(v) ? undefined : `${pyRepr(v)} does not match '${pattern}'`
+/** Extra specs are stored as text; numbers are written as Python would print them. */
+function specsAsText(specs: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, String(v)]))
 }
-
-/** A positive float up to SQL_SP_FLOAT_MAX, as a number or a string of digits. */
-const rxtxFactorField: FieldCheck = (v) => {
-  if (typeof v === 'string') {
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) return `${pyRepr(v)} does not match '^[0-9]+(\\.[0-9]+)?$'`
-  } else if (typeof v !== 'number') {
-    return `${pyRepr(v)} is not of type 'number', 'string'`
-  }
-  const n = Number(v)
-  if (n <= 0) return `${n} is less than or equal to the minimum of 0`
-  if (n > SQL_SP_FLOAT_MAX) return `${n} is greater than the maximum of 3.40282e+38`
-  return undefined
-}
-
-/** Printable characters only (no control characters, line or paragraph separators). */
-const descriptionField: FieldCheck = (v) => {
-  if (v === null) return undefined
-  if (typeof v !== 'string') return `${pyRepr(v)} is not of type 'string', 'null'`
-  if ([...v].length > 65535) return `${pyRepr(v)} is too long`
-  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(v)) return `${pyRepr(v)} does not match printable characters`
-  return undefined
-}
-
-const createFields: Record<string, FieldCheck> = {
-  name: nameField,
-  id: flavorIdField,
-  ram: flavorParam(1),
-  vcpus: flavorParam(1),
-  disk: flavorParam(0),
-  'OS-FLV-EXT-DATA:ephemeral': flavorParam(0),
-  swap: flavorParam(0),
-  rxtx_factor: rxtxFactorField,
-  'os-flavor-access:is_public': booleanCheck,
-}
-const createSchema: FieldsSchema = {
-  properties: createFields,
-  required: ['name', 'ram', 'vcpus', 'disk'],
-  additionalProperties: false,
-}
-const createSchemaV255: FieldsSchema = {
-  ...createSchema,
-  properties: { ...createFields, description: descriptionField },
-}
-const updateSchemaV255: FieldsSchema = {
-  properties: { description: descriptionField },
-  required: ['description'],
-  additionalProperties: false,
-}
-
-const EXTRA_SPEC_KEY = /^[a-zA-Z0-9-_:. ]{1,255}$/
-
-/** An extra spec's value: a string of at most 255 characters, or a number (stored as its text). */
-function extraSpecValue(key: string, v: unknown): string {
-  if (typeof v === 'number') return String(v)
-  if (typeof v !== 'string') {
-    throw new Invalid(
-      `Invalid input for field/attribute ${key}. Value: ${pyStr(v)}. ${pyRepr(v)} is not of type 'string', 'number'`,
-    )
-  }
-  if ([...v].length > 255) {
-    throw new Invalid(`Invalid input for field/attribute ${key}. Value: ${v}. ${pyRepr(v)} is too long`)
-  }
-  return v
-}
-
-/**
- * Nova's flavor extra specs `metadata` schema: values first (patternProperties), then keys that
- * match no pattern (additionalProperties). `field` names the object in messages when nested.
- */
-function extraSpecs(specs: Record<string, unknown>, field?: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(specs)) if (EXTRA_SPEC_KEY.test(k)) out[k] = extraSpecValue(k, v)
-  const extra = Object.keys(specs).filter((k) => !EXTRA_SPEC_KEY.test(k))
-  if (extra.length > 0) {
-    const message = `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`
-    throw new Invalid(
-      field ? `Invalid input for field/attribute ${field}. Value: ${pyRepr(specs)}. ${message}` : message,
-    )
-  }
-  return out
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-/** `{"extra_specs": {…}}` of `POST /flavors/{id}/os-extra_specs`. */
-function createExtraSpecsBody(body: unknown): Record<string, string> {
-  if (!isObject(body)) throw new Invalid(`${pyRepr(body ?? null)} is not of type 'object'`)
-  if (!Object.hasOwn(body, 'extra_specs')) throw new Invalid(`'extra_specs' is a required property`)
-  const specs = body.extra_specs
-  if (!isObject(specs)) {
-    throw new Invalid(
-      `Invalid input for field/attribute extra_specs. Value: ${pyStr(specs)}. ${pyRepr(specs)} is not of type 'object'`,
-    )
-  }
-  const out = extraSpecs(specs, 'extra_specs')
-  const extra = Object.keys(body).filter((k) => k !== 'extra_specs')
-  if (extra.length > 0) {
-    throw new Invalid(
-      `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`,
-    )
-  }
-  return out
-}
-
-/** `{"<key>": value}` of `PUT /flavors/{id}/os-extra_specs/{key}`: exactly one spec. */
-function updateExtraSpecBody(body: unknown): Record<string, string> {
-  if (!isObject(body)) throw new Invalid(`${pyRepr(body ?? null)} is not of type 'object'`)
-  const out = extraSpecs(body)
-  const n = Object.keys(body).length
-  if (n < 1) throw new Invalid(`${pyRepr(body)} does not have enough properties`)
-  if (n > 1) throw new Invalid(`${pyRepr(body)} has too many properties`)
-  return out
-}
-
-const tenantSchema: FieldsSchema = {
-  properties: {
-    tenant: (v) => {
-      if (typeof v !== 'string') return `${pyRepr(v)} is not of type 'string'`
-      if (v.length < 1) return `${pyRepr(v)} is too short`
-      if (v.length > 255) return `${pyRepr(v)} is too long`
-      return undefined
-    },
-  },
-  required: ['tenant'],
-  additionalProperties: false,
-}
-
-const VALID_SORT_KEYS = [
-  'created_at',
-  'description',
-  'disabled',
-  'ephemeral_gb',
-  'flavorid',
-  'id',
-  'is_public',
-  'memory_mb',
-  'name',
-  'root_gb',
-  'rxtx_factor',
-  'swap',
-  'updated_at',
-  'vcpu_weight',
-  'vcpus',
-] as const
-const indexQuery: ObjectSchema = {
-  properties: {
-    limit: nonNegativeIntegerCheck,
-    marker: () => undefined,
-    is_public: () => undefined,
-    minRam: () => undefined,
-    minDisk: () => undefined,
-    sort_key: enumCheck(VALID_SORT_KEYS),
-    sort_dir: enumCheck(['asc', 'desc']),
-  },
-  additionalProperties: true,
-}
-const indexQueryV275: ObjectSchema = { ...indexQuery, additionalProperties: false }
 
 export interface FlavorRouteOptions {
   /** `[api] max_limit`: the most flavors one page holds. */
@@ -240,7 +54,7 @@ export function flavorRoutes(
   const list = async (request: FastifyRequest<{ Querystring: Query }>, detail: boolean) => {
     const v = request.apiVersion
     const q = request.query
-    validateQuery(q, v.atLeast('2.75') ? indexQueryV275 : indexQuery)
+    validateFlavorIndexQuery(v)(q)
     const ctx = request.ctx
     let isPublic: boolean | null = true
     const rawPublic = one(q.is_public)
@@ -302,13 +116,13 @@ export function flavorRoutes(
 
   app.post<{ Body: unknown }>('/flavors', async (request) => {
     const v = request.apiVersion
-    const f = nestedBody(request.body, 'flavor', v.atLeast('2.55') ? createSchemaV255 : createSchema)
+    const f = validateFlavorCreate(v)(request.body).flavor
     authorizeAdmin(request.ctx, POLICY_MANAGE('create'))
     const int = (value: unknown, fallback: number) => (value === undefined ? fallback : Number(value))
     const id = f.id
     const flavor = await flavors.create({
       flavorid: id === undefined || id === null || id === 0 || id === '' ? null : String(id),
-      name: f.name as string,
+      name: f.name,
       memory_mb: int(f.ram, 0),
       vcpus: int(f.vcpus, 0),
       root_gb: int(f.disk, 0),
@@ -319,7 +133,7 @@ export function flavorRoutes(
         f['os-flavor-access:is_public'] === undefined
           ? true
           : boolFromString(f['os-flavor-access:is_public']),
-      description: v.atLeast('2.55') ? ((f.description as string | null | undefined) ?? null) : null,
+      description: v.atLeast('2.55') ? (f.description ?? null) : null,
     })
     return { flavor: flavorDetail(flavor, baseUrl(request.headers.host), v) }
   })
@@ -327,9 +141,9 @@ export function flavorRoutes(
   app.put<{ Params: FlavorParams; Body: unknown }>('/flavors/:flavor_id', async (request) => {
     const v = request.apiVersion
     if (!v.atLeast('2.55')) throw new NotFound('The resource could not be found.')
-    const f = nestedBody(request.body, 'flavor', updateSchemaV255)
+    const f = validateFlavorUpdate(request.body).flavor
     authorizeAdmin(request.ctx, POLICY_MANAGE('update'))
-    const flavor = await flavors.updateDescription(request.params.flavor_id, f.description as string | null)
+    const flavor = await flavors.updateDescription(request.params.flavor_id, f.description)
     return { flavor: flavorDetail(flavor, baseUrl(request.headers.host), v) }
   })
 
@@ -356,7 +170,7 @@ export function flavorRoutes(
   )
   // Writes answer the body as sent (numbers stay numbers there; they are stored as text).
   app.post<{ Params: FlavorParams; Body: unknown }>('/flavors/:flavor_id/os-extra_specs', async (request) => {
-    const specs = createExtraSpecsBody(request.body)
+    const specs = specsAsText(validateExtraSpecsCreate(request.body).extra_specs)
     authorizeAdmin(request.ctx, POLICY_EXTRA_SPECS('create'))
     await flavors.setExtraSpecs(request.ctx, request.params.flavor_id, specs)
     return request.body
@@ -364,7 +178,7 @@ export function flavorRoutes(
   app.put<{ Params: FlavorParams & { key: string }; Body: unknown }>(
     '/flavors/:flavor_id/os-extra_specs/:key',
     async (request) => {
-      const specs = updateExtraSpecBody(request.body)
+      const specs = specsAsText(validateExtraSpecUpdate(request.body))
       authorizeAdmin(request.ctx, POLICY_EXTRA_SPECS('update'))
       if (!Object.hasOwn(specs, request.params.key)) throw new Invalid('Request body and URI mismatch')
       await flavors.setExtraSpecs(request.ctx, request.params.flavor_id, specs)
@@ -402,7 +216,7 @@ export function flavorRoutes(
       'addTenantAccess',
       {
         async handle(request, body) {
-          const { tenant } = nestedBody(body, 'addTenantAccess', tenantSchema) as { tenant: string }
+          const { tenant } = validateAddTenantAccess(body).addTenantAccess!
           authorizeAdmin(request.ctx, `${POLICY_ACCESS}:add_tenant_access`)
           await verify(tenant)
           const flavor = await flavors.get(request.ctx, request.params.flavor_id)
@@ -417,7 +231,7 @@ export function flavorRoutes(
       'removeTenantAccess',
       {
         async handle(request, body) {
-          const { tenant } = nestedBody(body, 'removeTenantAccess', tenantSchema) as { tenant: string }
+          const { tenant } = validateRemoveTenantAccess(body).removeTenantAccess!
           authorizeAdmin(request.ctx, `${POLICY_ACCESS}:remove_tenant_access`)
           // A project that no longer exists may still be removed from the list.
           const flavor = await flavors.get(request.ctx, request.params.flavor_id)

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ImageApiError } from '../../image/errors.js'
 import type { ImageService } from '../../image/image-service.js'
 import type { Image } from '../../image/image-store.js'
-import { Forbidden, NotFound } from '../../shared/errors.js'
+import { NotFound } from '../../shared/errors.js'
 import { isoSeconds } from '../../shared/time.js'
 import { resourceLinks } from '../views/links.js'
 
@@ -42,13 +41,12 @@ function detail(image: Image, base: string) {
   }
 }
 
-/** Translate the image service's errors into the compute API's. */
+/** The image service's 404 in Nova's words (its 403 is the same Forbidden in both). */
 async function proxied<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
-    if (err instanceof ImageApiError && err.code === 404) throw new ImageNotFound()
-    if (err instanceof ImageApiError && err.code === 403) throw new Forbidden(err.message)
+    if (err instanceof NotFound && !(err instanceof ImageNotFound)) throw new ImageNotFound()
     throw err
   }
 }

@@ -7,44 +7,18 @@ import {
 import { authorizeAdmin } from '../../compute-api/policy.js'
 import type { Aggregate } from '../../objects/aggregate.js'
 import { AggregateNotFound, ComputeHostNotFound, Conflict, Invalid, NotFound } from '../../shared/errors.js'
-import { pyRepr } from '../../shared/python.js'
 import { isoMicros } from '../../shared/time.js'
 import type { ApiVersion } from '../microversion.js'
+import { integerId } from '../params.js'
 import {
-  azNameOrNullField,
-  type FieldCheck,
-  type FieldsSchema,
-  fqdnField,
-  metadataWithNullField,
-  nameField,
-  nestedBody,
-} from '../nested-body.js'
-import { integerId } from '../validation.js'
+  validateAddHost,
+  validateAggregateCreate,
+  validateAggregateUpdate,
+  validateRemoveHost,
+  validateSetMetadata,
+} from '../schemas/aggregates.js'
 
 const POLICY = (action: string) => `os_compute_api:os-aggregates:${action}`
-
-/** `name_with_leading_trailing_spaces` (update): printable, stripped by the API. */
-const spacedNameField: FieldCheck = (v) => (typeof v === 'string' ? nameField(v.trim()) : nameField(v))
-
-const createSchema: FieldsSchema = {
-  properties: { name: nameField, availability_zone: azNameOrNullField },
-  required: ['name'],
-  additionalProperties: false,
-}
-const updateSchema: FieldsSchema = {
-  properties: { name: spacedNameField, availability_zone: azNameOrNullField },
-  additionalProperties: false,
-}
-const hostSchema: FieldsSchema = {
-  properties: { host: fqdnField },
-  required: ['host'],
-  additionalProperties: false,
-}
-const metadataSchema: FieldsSchema = {
-  properties: { metadata: metadataWithNullField },
-  required: ['metadata'],
-  additionalProperties: false,
-}
 
 /** An aggregate as Nova marshals it: every field, `uuid` from 2.41. */
 function view(a: Aggregate, v: ApiVersion, withMembers = true): Record<string, unknown> {
@@ -78,9 +52,9 @@ export function osAggregateRoutes(app: FastifyInstance, aggregates: AggregateApi
   })
 
   app.post<{ Body: unknown }>('/os-aggregates', async (request) => {
-    const body = nestedBody(request.body, 'aggregate', createSchema)
+    const body = validateAggregateCreate(request.body).aggregate
     authorizeAdmin(request.ctx, POLICY('create'))
-    const name = (body.name as string).trim()
+    const name = body.name.trim()
     const zone = typeof body.availability_zone === 'string' ? body.availability_zone.trim() : null
     const created = await aggregates.create(name, zone || null)
     return { aggregate: view(created, request.apiVersion, false) }
@@ -93,16 +67,12 @@ export function osAggregateRoutes(app: FastifyInstance, aggregates: AggregateApi
   })
 
   app.put<{ Params: { id: string }; Body: unknown }>('/os-aggregates/:id', async (request) => {
-    const body = nestedBody(request.body, 'aggregate', updateSchema, (inner) =>
-      'name' in inner || 'availability_zone' in inner
-        ? undefined
-        : `${pyRepr(inner)} is not valid under any of the given schemas`,
-    )
+    const body = validateAggregateUpdate(request.body).aggregate
     authorizeAdmin(request.ctx, POLICY('update'))
     const id = aggregateId(request.params.id)
     const values: { name?: string; availability_zone?: string | null } = {}
     if (typeof body.name === 'string') values.name = body.name.trim()
-    if ('availability_zone' in body) values.availability_zone = body.availability_zone as string | null
+    if ('availability_zone' in body) values.availability_zone = body.availability_zone ?? null
     const updated = await aggregates.update(id, values)
     return { aggregate: view(updated, request.apiVersion) }
   })
@@ -120,7 +90,7 @@ export function osAggregateRoutes(app: FastifyInstance, aggregates: AggregateApi
       typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw)[0] : undefined
     switch (action) {
       case 'add_host': {
-        const { host } = nestedBody(raw, 'add_host', hostSchema) as { host: string }
+        const { host } = validateAddHost(raw).add_host!
         authorizeAdmin(request.ctx, POLICY('add_host'))
         const id = aggregateId(request.params.id)
         try {
@@ -131,7 +101,7 @@ export function osAggregateRoutes(app: FastifyInstance, aggregates: AggregateApi
         }
       }
       case 'remove_host': {
-        const { host } = nestedBody(raw, 'remove_host', hostSchema) as { host: string }
+        const { host } = validateRemoveHost(raw).remove_host!
         authorizeAdmin(request.ctx, POLICY('remove_host'))
         const id = aggregateId(request.params.id)
         try {
@@ -150,9 +120,7 @@ export function osAggregateRoutes(app: FastifyInstance, aggregates: AggregateApi
         }
       }
       case 'set_metadata': {
-        const { metadata } = nestedBody(raw, 'set_metadata', metadataSchema) as {
-          metadata: Record<string, string | null>
-        }
+        const { metadata } = validateSetMetadata(raw).set_metadata
         authorizeAdmin(request.ctx, POLICY('set_metadata'))
         const id = aggregateId(request.params.id)
         return { aggregate: view(await aggregates.setMetadata(id, metadata), v) }

@@ -3,40 +3,11 @@ import type { HostApi, Hypervisor } from '../../compute-api/hosts.js'
 import { authorizeAdmin } from '../../compute-api/policy.js'
 import { Invalid, NotFound } from '../../shared/errors.js'
 import type { ApiVersion } from '../microversion.js'
-import {
-  booleanCheck,
-  boolFromString,
-  canonicalUuid,
-  fqdnCheck,
-  integerId,
-  isUuidLike,
-  nonNegativeIntegerCheck,
-  type ObjectSchema,
-  one,
-  type Query,
-  validateQuery,
-} from '../validation.js'
+import { boolFromString, canonicalUuid, integerId, isUuidLike, one, type Query } from '../params.js'
+import { validateHypervisorListQuery, validateHypervisorShowQuery } from '../schemas/hypervisors.js'
 import { hypervisorView, statisticsView } from '../views/os-hypervisors.js'
 
 const POLICY = (action: string) => `os_compute_api:os-hypervisors:${action}`
-
-const indexQueryV233: ObjectSchema = {
-  properties: { limit: nonNegativeIntegerCheck, marker: () => undefined },
-  additionalProperties: true,
-}
-const indexQueryV253: ObjectSchema = {
-  properties: {
-    limit: nonNegativeIntegerCheck,
-    marker: () => undefined,
-    hypervisor_hostname_pattern: fqdnCheck,
-    with_servers: booleanCheck,
-  },
-  additionalProperties: false,
-}
-const showQueryV253: ObjectSchema = {
-  properties: { with_servers: booleanCheck },
-  additionalProperties: false,
-}
 
 /** A route this microversion does not have: Nova answers a plain 404. */
 class VersionNotFoundForApiMethod extends NotFound {
@@ -72,8 +43,7 @@ export function osHypervisorRoutes(
     const v = request.apiVersion
     const q = request.query
     const paging = v.atLeast('2.33')
-    if (v.atLeast('2.53')) validateQuery(q, indexQueryV253)
-    else if (paging) validateQuery(q, indexQueryV233)
+    validateHypervisorListQuery(v)(q)
     authorizeAdmin(request.ctx, POLICY(detail ? 'list-detail' : 'list'))
 
     const pattern = v.atLeast('2.53') ? one(q.hypervisor_hostname_pattern) : undefined
@@ -126,7 +96,7 @@ export function osHypervisorRoutes(
     async (request) => {
       const v = request.apiVersion
       const id = request.params.hypervisor_id
-      if (v.atLeast('2.53')) validateQuery(request.query, showQueryV253)
+      validateHypervisorShowQuery(v)(request.query)
       const withServers = v.atLeast('2.53') && boolFromString(one(request.query.with_servers) ?? false)
       authorizeAdmin(request.ctx, POLICY('show'))
       const notFound = () => new NotFound(`Hypervisor with ID '${id}' could not be found.`)

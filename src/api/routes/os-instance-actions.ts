@@ -4,45 +4,13 @@ import type { Instance } from '../../objects/instance.js'
 import type { ActionPage, InstanceAction, InstanceActionEvent } from '../../objects/instance-action.js'
 import { Invalid, NotFound } from '../../shared/errors.js'
 import { dbNow, isoMicros } from '../../shared/time.js'
+import { parseIsoTime } from '../../validation/formats.js'
 import type { ApiVersion } from '../microversion.js'
-import {
-  type Check,
-  nonNegativeIntegerCheck,
-  type ObjectSchema,
-  one,
-  type Query,
-  validateQuery,
-} from '../validation.js'
+import { one, type Query } from '../params.js'
+import { validateInstanceActionsQuery } from '../schemas/instance-actions.js'
 import { hostId } from '../views/servers.js'
 
 type Params = { server_id: string }
-
-/** jsonschema's `date-time` format (RFC 3339), as Nova's query schemas check it. */
-const dateTimeCheck: Check = (v) =>
-  typeof v === 'string' &&
-  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$/.test(v) &&
-  !Number.isNaN(parseIsoTime(v).getTime())
-    ? undefined
-    : `'${String(v)}' is not a 'date-time'`
-
-const listQueryV258: ObjectSchema = {
-  properties: {
-    limit: nonNegativeIntegerCheck,
-    marker: () => undefined,
-    'changes-since': dateTimeCheck,
-  },
-  additionalProperties: false,
-}
-const listQueryV266: ObjectSchema = {
-  properties: { ...listQueryV258.properties, 'changes-before': dateTimeCheck },
-  additionalProperties: false,
-}
-
-/** oslo's `parse_isotime`: a time without a zone is UTC. */
-function parseIsoTime(v: string): Date {
-  const zoned = /([Zz]|[+-]\d{2}:?\d{2})$/.test(v)
-  return new Date(zoned ? v.replace(' ', 'T') : `${v.replace(' ', 'T')}Z`)
-}
 
 function actionView(a: InstanceAction, v: ApiVersion): Record<string, unknown> {
   return {
@@ -100,7 +68,7 @@ export function osInstanceActionRoutes(
     async (request) => {
       const v = request.apiVersion
       const q = request.query
-      if (v.atLeast('2.58')) validateQuery(q, v.atLeast('2.66') ? listQueryV266 : listQueryV258)
+      validateInstanceActionsQuery(v)(q)
       const instance = await server(request)
       if (!v.atLeast('2.58')) {
         const actions = (await compute.actions.list(instance.uuid)) ?? []

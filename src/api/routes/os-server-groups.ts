@@ -3,76 +3,11 @@ import type { ServerGroupApi } from '../../compute-api/server-groups.js'
 import type { ServerGroup } from '../../objects/server-group.js'
 import type { RequestContext } from '../../shared/context.js'
 import { InstanceGroupNotFound, Invalid, PolicyNotAuthorized } from '../../shared/errors.js'
-import { pyRepr } from '../../shared/python.js'
 import type { ApiVersion } from '../microversion.js'
-import {
-  enumField,
-  type FieldCheck,
-  type FieldsSchema,
-  nameField,
-  nestedBody,
-  objectField,
-  positiveIntegerField,
-} from '../nested-body.js'
-import {
-  nonNegativeIntegerCheck,
-  type ObjectSchema,
-  one,
-  type Query,
-  stringCheck,
-  validateQuery,
-} from '../validation.js'
+import { one, type Query } from '../params.js'
+import { validateServerGroupCreate, validateServerGroupIndexQuery } from '../schemas/server-groups.js'
 
 const POLICY = (action: string) => `os_compute_api:os-server-groups:${action}`
-
-const HARD = ['anti-affinity', 'affinity'] as const
-const ALL = ['anti-affinity', 'affinity', 'soft-anti-affinity', 'soft-affinity'] as const
-
-/** Before 2.64: `policies`, a list of exactly one policy. */
-const policiesField =
-  (allowed: readonly string[]): FieldCheck =>
-  (v) => {
-    if (!Array.isArray(v)) return `${pyRepr(v)} is not of type 'array'`
-    if (v.length > 0) {
-      const first = v[0]
-      const bad = enumField(allowed)(first)
-      if (bad)
-        return { whole: `Invalid input for field/attribute 0. Value: ${String(first)}. ${bad as string}` }
-    }
-    if (new Set(v.map((x) => JSON.stringify(x))).size !== v.length)
-      return `${pyRepr(v)} has non-unique elements`
-    if (v.length < 1) return `${pyRepr(v)} is too short`
-    if (v.length > 1) return `${pyRepr(v)} is too long`
-    return undefined
-  }
-
-const createSchema = (policies: readonly string[]): FieldsSchema => ({
-  properties: { name: nameField, policies: policiesField(policies) },
-  required: ['name', 'policies'],
-  additionalProperties: false,
-})
-const createSchemaV21 = createSchema(HARD)
-const createSchemaV215 = createSchema(ALL)
-const createSchemaV264: FieldsSchema = {
-  properties: {
-    name: nameField,
-    policy: enumField(ALL),
-    rules: objectField(
-      () => 'unexpected',
-      () => undefined,
-      { max_server_per_host: positiveIntegerField },
-    ),
-  },
-  required: ['name', 'policy'],
-  additionalProperties: false,
-}
-
-const listParam = stringCheck(0, Number.MAX_SAFE_INTEGER)
-const indexQuery: ObjectSchema = {
-  properties: { all_projects: listParam, limit: nonNegativeIntegerCheck, offset: nonNegativeIntegerCheck },
-  additionalProperties: true,
-}
-const indexQueryV275: ObjectSchema = { ...indexQuery, additionalProperties: false }
 
 /** One group in the microversion's shape, with only its members that still exist. */
 function view(g: ServerGroup, v: ApiVersion, live: ReadonlySet<string>): Record<string, unknown> {
@@ -102,7 +37,7 @@ export function osServerGroupRoutes(app: FastifyInstance, groups: ServerGroupApi
   app.get<{ Querystring: Query }>('/os-server-groups', async (request) => {
     const v = request.apiVersion
     const q = request.query
-    validateQuery(q, v.atLeast('2.75') ? indexQueryV275 : indexQuery)
+    validateServerGroupIndexQuery(v)(q)
     const ctx = request.ctx
     const all = await groups.list(ctx, 'all_projects' in q && ctx.isAdmin)
     const offset = Number(one(q.offset) ?? 0)
@@ -115,26 +50,21 @@ export function osServerGroupRoutes(app: FastifyInstance, groups: ServerGroupApi
   app.post<{ Body: unknown }>('/os-server-groups', async (request) => {
     const v = request.apiVersion
     const ctx = request.ctx
-    const schema = v.atLeast('2.64')
-      ? createSchemaV264
-      : v.atLeast('2.15')
-        ? createSchemaV215
-        : createSchemaV21
-    const body = nestedBody(request.body, 'server_group', schema)
+    const body = validateServerGroupCreate(v)(request.body).server_group
     let policy: string
     let rules: Record<string, number> = {}
     if (v.atLeast('2.64')) {
-      policy = body.policy as string
-      const given = (body.rules ?? {}) as Record<string, unknown>
+      policy = body.policy!
+      const given = body.rules ?? {}
       if (policy !== 'anti-affinity' && Object.keys(given).length > 0) {
         throw new Invalid('Only anti-affinity policy supports rules.')
       }
       if (given.max_server_per_host !== undefined)
         rules = { max_server_per_host: Number(given.max_server_per_host) }
     } else {
-      policy = (body.policies as string[])[0]!
+      policy = body.policies![0]!
     }
-    const group = await groups.create(ctx, { name: body.name as string, policy, rules })
+    const group = await groups.create(ctx, { name: body.name, policy, rules })
     return { server_group: view(group, v, new Set()) }
   })
 

@@ -5,50 +5,16 @@ import type { ServiceRecord } from '../../objects/service.js'
 import type { RequestContext } from '../../shared/context.js'
 import { Invalid, NotFound, ServiceNotFound } from '../../shared/errors.js'
 import type { ApiVersion } from '../microversion.js'
+import { boolFromString, canonicalUuid, integerId, isUuidLike, one, type Query } from '../params.js'
 import {
-  booleanCheck,
-  boolFromString,
-  canonicalUuid,
-  enumCheck,
-  fqdnCheck,
-  integerId,
-  isUuidLike,
-  type ObjectSchema,
-  one,
-  type Query,
-  stringCheck,
-  validateBody,
-  validateQuery,
-} from '../validation.js'
+  type LegacyServiceUpdate,
+  validateLegacyServiceUpdate,
+  validateServiceIndexQuery,
+  validateServiceUpdate,
+} from '../schemas/services.js'
 import { serviceDetail } from '../views/os-services.js'
 
 const POLICY = (action: string) => `os_compute_api:os-services:${action}`
-
-const commonQueryParam = stringCheck(0, 255)
-const indexQuery: ObjectSchema = {
-  properties: { host: commonQueryParam, binary: commonQueryParam },
-  additionalProperties: true,
-}
-const indexQueryV275: ObjectSchema = { ...indexQuery, additionalProperties: false }
-
-const disabledReason = stringCheck(1, 255)
-const updateSchemaV21: ObjectSchema = {
-  properties: { host: fqdnCheck, binary: stringCheck(1, 255), disabled_reason: disabledReason },
-  required: ['host', 'binary'],
-  additionalProperties: false,
-}
-const updateSchemaV211: ObjectSchema = {
-  ...updateSchemaV21,
-  properties: { ...updateSchemaV21.properties, forced_down: booleanCheck },
-}
-const updateSchemaV253: ObjectSchema = {
-  properties: {
-    status: enumCheck(['enabled', 'disabled']),
-    disabled_reason: disabledReason,
-    forced_down: booleanCheck,
-  },
-  additionalProperties: false,
-}
 
 type ServiceChanges = { disabled?: boolean; disabled_reason?: string | null; forced_down?: boolean }
 
@@ -62,7 +28,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
 
   app.get<{ Querystring: Query }>('/os-services', async (request) => {
     const v = request.apiVersion
-    validateQuery(request.query, v.atLeast('2.75') ? indexQueryV275 : indexQuery)
+    validateServiceIndexQuery(v)(request.query)
     authorizeAdmin(request.ctx, POLICY('list'))
     const services = await hosts.listServices({
       host: one(request.query.host) || undefined,
@@ -79,7 +45,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
       const v = request.apiVersion
       const id = request.params.service_id
       if (v.atLeast('2.53')) return updateV253(request.ctx, v, id, request.body)
-      const body = validateBody(request.body, v.atLeast('2.11') ? updateSchemaV211 : updateSchemaV21)
+      const body = validateLegacyServiceUpdate(v)(request.body)
       authorizeAdmin(request.ctx, POLICY('update'))
       return legacyAction(v, id, body)
     },
@@ -87,7 +53,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
 
   /** From 2.53: the service by uuid; the body says what changes; answers the whole service. */
   const updateV253 = async (ctx: RequestContext, v: ApiVersion, id: string, raw: unknown) => {
-    const body = validateBody(raw, updateSchemaV253)
+    const body = validateServiceUpdate(raw)
     if (!isUuidLike(id)) throw new Invalid(`Invalid uuid ${id}`)
     authorizeAdmin(ctx, POLICY('update'))
     const service = await hosts.getService({ uuid: canonicalUuid(id) })
@@ -106,7 +72,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
       changes.disabled_reason = null
     } else if (body.status === 'disabled') {
       changes.disabled = true
-      changes.disabled_reason = (body.disabled_reason as string | undefined) ?? null
+      changes.disabled_reason = body.disabled_reason ?? null
     }
     if ('forced_down' in body) changes.forced_down = boolFromString(body.forced_down)
     if (Object.keys(changes).length === 0) {
@@ -117,9 +83,8 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
   }
 
   /** Before 2.53: `PUT /os-services/<action>` with host and binary in the body. */
-  const legacyAction = async (v: ApiVersion, action: string, body: Record<string, unknown>) => {
-    const host = body.host as string
-    const binary = body.binary as string
+  const legacyAction = async (v: ApiVersion, action: string, body: LegacyServiceUpdate) => {
+    const { host, binary } = body
     const update = async (changes: ServiceChanges) => {
       if (binary !== 'nova-compute') {
         throw new Invalid(
@@ -140,7 +105,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
         return { service: { host, binary, status: 'disabled' } }
       case 'disable-log-reason': {
         if (!('disabled_reason' in body)) throw new Invalid('Missing disabled reason field')
-        const reason = body.disabled_reason as string
+        const reason = body.disabled_reason!
         await update({ disabled: true, disabled_reason: reason })
         return { service: { host, binary, status: 'disabled', disabled_reason: reason } }
       }

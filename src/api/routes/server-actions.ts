@@ -4,25 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { ComputeApi } from '../../compute-api/servers.js'
-import { pyRepr } from '../../shared/python.js'
 import { type ActionHandler, actionRoute } from '../actions.js'
-import { type FieldCheck, nestedBody } from '../nested-body.js'
+import { validateGetConsoleOutput } from '../schemas/console-output.js'
 
 export type ServerActionParams = { server_id: string }
 export type ServerAction = ActionHandler<ServerActionParams>
-
-/** `length` of os-getConsoleOutput: an integer (or a string of one) ≥ -1, or null. */
-const consoleLength: FieldCheck = (v) => {
-  if (v === null) return undefined
-  if (typeof v === 'string') {
-    if (!/^-?[0-9]+$/.test(v)) return `${pyRepr(v)} does not match '^-?[0-9]+$'`
-  } else if (typeof v !== 'number' || !Number.isInteger(v)) {
-    return `${pyRepr(v)} is not of type 'integer', 'string', 'null'`
-  }
-  // Nova compares strings as the numbers they spell.
-  const n = Number(v)
-  return n < -1 ? `${n} is less than the minimum of -1` : undefined
-}
 
 /** Nova still strips characters invalid in XML (controls but tab and newline) from console output. */
 function stripXmlInvalid(text: string): string {
@@ -39,15 +25,12 @@ function stripXmlInvalid(text: string): string {
 function getConsoleOutput(compute: ComputeApi): ServerAction {
   return {
     async handle(request, body) {
-      const args = nestedBody(body, 'os-getConsoleOutput', {
-        properties: { length: consoleLength },
-        additionalProperties: false,
-      })
+      const args = validateGetConsoleOutput(body)['os-getConsoleOutput']
       const ctx = request.ctx
       // Policy os_compute_api:os-console-output is the owner's or an admin's: get() already
       // hides other projects' servers (404).
       const instance = await compute.get(ctx, request.params.server_id)
-      const length = (args.length ?? null) as number | string | null
+      const length = args.length ?? null
       const output = await compute.getConsoleOutput(ctx, instance, length)
       return { status: 200, body: { output: stripXmlInvalid(output) } }
     },
