@@ -3,7 +3,7 @@ import { HostApi } from '../compute-api/hosts.js'
 import type { Config } from '../config/config.js'
 import { AggregateStore } from '../db/api/aggregate-store.js'
 import { createLogger } from '../shared/logger.js'
-import { isoMicros } from '../shared/time.js'
+import { isoMicros, timestampClock } from '../shared/time.js'
 import { ControlRuntime } from './control-runtime.js'
 import { formatTable } from './table.js'
 
@@ -37,7 +37,7 @@ export async function serviceList(config: Config, filter: { host?: string; binar
     })
     const services = await hosts.listServices(filter)
     const zones = await hosts.zones(services)
-    const now = Date.now()
+    const now = timestampClock().now()
     return formatTable(
       ['ID', 'Binary', 'Host', 'Zone', 'Status', 'State', 'Updated At'],
       services.map((s) => [

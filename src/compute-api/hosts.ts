@@ -4,6 +4,7 @@ import type { Instance } from '../objects/instance.js'
 import type { ServiceRecord } from '../objects/service.js'
 import { isServiceUp } from '../servicegroup/servicegroup.js'
 import { Conflict, ServiceNotFound } from '../shared/errors.js'
+import { timestampClock } from '../shared/time.js'
 import { findInCells, gather } from './scatter.js'
 
 /** Nova's `internal_service_availability_zone`: the zone every non-compute service is in. */
@@ -54,7 +55,7 @@ export class HostApi {
     readonly options: HostApiOptions,
   ) {}
 
-  isUp(service: ServiceRecord, now = Date.now()): boolean {
+  isUp(service: ServiceRecord, now = timestampClock().now()): boolean {
     return isServiceUp(service, this.options.serviceDownTimeS, now)
   }
 
@@ -153,7 +154,7 @@ export class HostApi {
   }
 
   /** Whether a host's nova-compute service is up (no service: not up). */
-  async isComputeUp(host: string, now = Date.now()): Promise<boolean> {
+  async isComputeUp(host: string, now = timestampClock().now()): Promise<boolean> {
     const cell = await this.cells.forHost(host)
     const service = await cell?.store.services.find(host, 'nova-compute')
     return service !== undefined && this.isUp(service, now)
@@ -164,7 +165,7 @@ export class HostApi {
     const wanted = new Set(hosts)
     const out = new Map<string, string>()
     if (wanted.size === 0) return out
-    const now = Date.now()
+    const now = timestampClock().now()
     for (const s of await this.listServices({ binary: 'nova-compute' })) {
       if (!wanted.has(s.host)) continue
       out.set(s.host, s.forced_down || !this.isUp(s, now) ? 'DOWN' : s.disabled ? 'MAINTENANCE' : 'UP')

@@ -9,6 +9,7 @@ import {
 import type { RequestContext } from '../shared/context.js'
 import { NoValidHost } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
+import { timestampClock } from '../shared/time.js'
 import { AggregateCache, type AggregateSource } from './aggregate-cache.js'
 import { diskGbOf } from './filters/disk-filter.js'
 import type { FilterRequest, HostCheck, HostFilter } from './filters/filter.js'
@@ -125,7 +126,7 @@ export class SchedulerManager implements SchedulerRpc {
             ? { ...spec, instance_uuid: uuid, instance_group: withRequest(group, instanceUuids, chosen) }
             : { ...spec, instance_uuid: uuid },
           options: this.options,
-          now: Date.now(),
+          now: timestampClock().now(),
           instanceHosts,
         }
         const { selections, claimedNow } = await this.selectOne(hosts, req, uuid, alternates)

@@ -400,7 +400,11 @@ describe('the openstack CLI against the all-in-one', () => {
       const bobToken = await json(bob, 'token', 'issue')
       expect(bobToken.project_id).toBe(project.id)
       expect(await json(bob, 'server', 'list')).toEqual([])
-      expect(await json(bob, 'server', 'list', '--all-projects')).toEqual([])
+      // Every project's servers are for admins only, as in Nova.
+      await fails(
+        await run(bob, 'server', 'list', '--all-projects'),
+        /Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed\. \(HTTP 403\)/,
+      )
       await fails(
         await run(bob, 'server', 'show', 'e2e-vm1'),
         /No server with a name or ID of 'e2e-vm1' exists/,

@@ -6,6 +6,9 @@ export interface Response<T = Record<string, unknown>> {
 }
 
 export class ComputeClient {
+  /** Whether waitForStatus may list every project's servers; false once that was refused. */
+  private allProjects = true
+
   constructor(
     readonly baseUrl: string,
     readonly token = 'admin:admin',
@@ -60,12 +63,15 @@ export class ComputeClient {
   ): Promise<Record<string, unknown>[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      // Only admins may ask for every project's servers (403 for anyone else, as Nova).
-      const scope = this.token.startsWith('admin:') ? '?all_tenants=1' : ''
+      // Every project's servers when the caller may see them (admins); its own otherwise (403).
       const res = await this.request<{ servers: Record<string, unknown>[] }>(
         'GET',
-        `/v2.1/servers/detail${scope}`,
+        `/v2.1/servers/detail${this.allProjects ? '?all_tenants=1' : ''}`,
       )
+      if (res.status === 403 && this.allProjects) {
+        this.allProjects = false
+        continue
+      }
       const byId = new Map(res.body.servers.map((s) => [s.id as string, s]))
       const servers = ids.map((id) => byId.get(id))
       if (servers.every((s) => s?.status === status)) return servers as Record<string, unknown>[]

@@ -3,7 +3,7 @@ import type { AggregateApi } from '../../compute-api/aggregates.js'
 import { API_SERVICES, type HostApi, INTERNAL_SERVICE_AVAILABILITY_ZONE } from '../../compute-api/hosts.js'
 import { authorizeAdmin } from '../../compute-api/policy.js'
 import type { ServiceRecord } from '../../objects/service.js'
-import { isoMicros } from '../../shared/time.js'
+import { isoMicros, timestampClock } from '../../shared/time.js'
 
 const POLICY = (action: string) => `os_compute_api:os-availability-zone:${action}`
 
@@ -51,7 +51,7 @@ export function osAvailabilityZoneRoutes(
       byZone.set(zone, zoneHosts)
       zoneHosts.set(s.host, [...(zoneHosts.get(s.host) ?? []), s])
     }
-    const now = Date.now()
+    const now = timestampClock().now()
     const info: Record<string, unknown>[] = []
     for (const zone of available) {
       const out: Record<string, Record<string, unknown>> = {}

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { HostApi, Hypervisor } from '../../compute-api/hosts.js'
 import { authorizeAdmin } from '../../compute-api/policy.js'
 import { Invalid, NotFound } from '../../shared/errors.js'
+import { timestampClock } from '../../shared/time.js'
 import type { ApiVersion } from '../microversion.js'
 import { boolFromString, canonicalUuid, integerId, isUuidLike, one, type Query } from '../params.js'
 import { validateHypervisorListQuery, validateHypervisorShowQuery } from '../schemas/hypervisors.js'
@@ -63,7 +64,7 @@ export function osHypervisorRoutes(
     } else if (paging) {
       hypervisors = page(hypervisors, limitText, marker, maxLimit)
     }
-    const now = Date.now()
+    const now = timestampClock().now()
     const body: Record<string, unknown> = {
       hypervisors: await Promise.all(hypervisors.map((h) => view(h, v, { detail, withServers, now }))),
     }
@@ -121,7 +122,7 @@ export function osHypervisorRoutes(
     if (v.atLeast('2.53')) throw new VersionNotFoundForApiMethod()
     authorizeAdmin(request.ctx, POLICY(servers ? 'servers' : 'search'))
     const found = matching(await hosts.listHypervisors(), request.params.pattern)
-    const now = Date.now()
+    const now = timestampClock().now()
     return { hypervisors: await Promise.all(found.map((h) => view(h, v, { detail: false, servers, now }))) }
   }
   app.get<{ Params: { pattern: string } }>('/os-hypervisors/:pattern/search', (request) =>

@@ -4,6 +4,7 @@ import { authorizeAdmin } from '../../compute-api/policy.js'
 import type { ServiceRecord } from '../../objects/service.js'
 import type { RequestContext } from '../../shared/context.js'
 import { Invalid, NotFound, ServiceNotFound } from '../../shared/errors.js'
+import { timestampClock } from '../../shared/time.js'
 import type { ApiVersion } from '../microversion.js'
 import { boolFromString, canonicalUuid, integerId, isUuidLike, one, type Query } from '../params.js'
 import {
@@ -23,7 +24,7 @@ type ServiceChanges = { disabled?: boolean; disabled_reason?: string | null; for
  * nova-compute services (by uuid from 2.53, by host and binary before), and delete services.
  */
 export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
-  const view = (s: ServiceRecord, version: ApiVersion, now = Date.now(), zone = hosts.zone(s)) =>
+  const view = (s: ServiceRecord, version: ApiVersion, now = timestampClock().now(), zone = hosts.zone(s)) =>
     serviceDetail(s, { version, up: hosts.isUp(s, now), zone })
 
   app.get<{ Querystring: Query }>('/os-services', async (request) => {
@@ -34,7 +35,7 @@ export function osServiceRoutes(app: FastifyInstance, hosts: HostApi): void {
       host: one(request.query.host) || undefined,
       binary: one(request.query.binary) || undefined,
     })
-    const now = Date.now()
+    const now = timestampClock().now()
     const zones = await hosts.zones(services)
     return { services: services.map((s) => view(s, v, now, zones.get(s))) }
   })
