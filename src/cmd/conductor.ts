@@ -52,7 +52,12 @@ export async function startConductor(rt: ControlRuntime): Promise<Service> {
       cell,
       tasks.scheduleAndBuild,
       new ComputeTaskClient(rpc),
-      { thresholdS, serviceDownTimeS: config.service_down_time, clock: rt.clock },
+      {
+        thresholdS,
+        serviceDownTimeS: config.service_down_time,
+        maxAttempts: config.conductor.redrive_max_attempts,
+        clock: rt.clock,
+      },
       log.child({ task: 'redrive' }),
     )
     service.addTask('redrive_stalled_work', intervalS, () => redriver.run())

@@ -17,6 +17,11 @@ export interface RedriveOptions {
   readonly thresholdS: number
   /** `[DEFAULT] service_down_time`: a delete is re-driven only to a host that is up. */
   readonly serviceDownTimeS: number
+  /**
+   * `[conductor] redrive_max_attempts`: work re-driven this many times without moving on fails
+   * the same way every time; it ends in ERROR with a fault instead of looping.
+   */
+  readonly maxAttempts: number
   /** The most of each kind of work one pass re-drives; the next pass takes the rest. */
   readonly batchSize?: number
   /** What "stood still for thresholdS" and "up" are measured by: the service's clock. */
@@ -70,7 +75,9 @@ export class StalledWorkRedriver {
     for (const create of groupByReservation(stalled)) {
       const mine: typeof create = []
       for (const item of create) {
-        if (await this.api.touchStalledBuildRequest(item.instance.uuid, before)) mine.push(item)
+        if (!(await this.api.touchStalledBuildRequest(item.instance.uuid, before))) continue
+        if (item.redrives < this.options.maxAttempts) mine.push(item)
+        else await this.giveUpBuildRequest(item)
       }
       const first = mine[0]
       if (!first) continue
@@ -95,7 +102,11 @@ export class StalledWorkRedriver {
 
   /** Instances placed on a host that never started building them: build_and_run_instance again. */
   private async redriveBuilds(before: string): Promise<void> {
-    for (const instance of await this.cell.store.instances.listStalled(SCHEDULING, before, this.batchSize)) {
+    for (const { instance, redrives } of await this.cell.store.instances.listStalled(
+      SCHEDULING,
+      before,
+      this.batchSize,
+    )) {
       // No host: a reschedule in flight, which the conductor's build_instances owns.
       if (!instance.host || !instance.node) continue
       const spec = await this.api.getRequestSpec(instance.uuid)
@@ -104,6 +115,13 @@ export class StalledWorkRedriver {
         continue
       }
       if (!(await this.cell.store.instances.touchStalled(instance.uuid, SCHEDULING, before))) continue
+      if (redrives >= this.options.maxAttempts) {
+        await this.giveUp(
+          instance,
+          `Build of instance ${instance.uuid} never started on host ${instance.host}`,
+        )
+        continue
+      }
       const ctx = await this.contextOfLastAction(instance)
       this.log.warn(
         { instance_uuid: instance.uuid, host: instance.host, request_id: ctx.requestId },
@@ -116,13 +134,22 @@ export class StalledWorkRedriver {
   /** Deletes their host never finished: terminate_instance again, if the host is up to do it. */
   private async redriveDeletes(before: string): Promise<void> {
     const hostUp = new Map<string, boolean>()
-    for (const instance of await this.cell.store.instances.listStalled(DELETING, before, this.batchSize)) {
+    for (const { instance, redrives } of await this.cell.store.instances.listStalled(
+      DELETING,
+      before,
+      this.batchSize,
+    )) {
       const host = instance.host
       if (!host) continue
       if (!hostUp.has(host)) hostUp.set(host, await this.isComputeUp(host))
       // A host that is down finishes its deletes when it starts again (init_host).
       if (!hostUp.get(host)) continue
       if (!(await this.cell.store.instances.touchStalled(instance.uuid, DELETING, before))) continue
+      if (redrives >= this.options.maxAttempts) {
+        // ERROR, so the user can see it and delete it again (Nova's answer to a failed delete).
+        await this.giveUp(instance, `Delete of instance ${instance.uuid} never completed on host ${host}`)
+        continue
+      }
       const ctx = await this.contextOfLastAction(instance)
       this.log.warn(
         { instance_uuid: instance.uuid, host, request_id: ctx.requestId },
@@ -130,6 +157,37 @@ export class StalledWorkRedriver {
       )
       await this.cell.compute.terminateInstance(ctx, instance)
     }
+  }
+
+  /** The words every give-up fault ends with. */
+  private tried(): string {
+    return `: sent ${this.options.maxAttempts + 1} times, ${this.options.thresholdS} s apart, and nothing came of it ([conductor] redrive_max_attempts = ${this.options.maxAttempts}). See the conductor and compute logs for this instance.`
+  }
+
+  /** A create no conductor ever finished: buried in cell0, in ERROR, as one no host could take. */
+  private async giveUpBuildRequest(item: StalledBuildRequest): Promise<void> {
+    const { instance, spec } = item
+    const message = `Scheduling and building instance ${instance.uuid} never completed${this.tried()}`
+    this.log.error({ instance_uuid: instance.uuid, request_id: spec.request_id }, message)
+    const ctx = makeContext({
+      ...(spec.request_id ? { requestId: spec.request_id } : {}),
+      userId: instance.user_id,
+      projectId: instance.project_id,
+    })
+    await this.builds.bury(ctx, instance, new Error(message), dbNow(new Date(this.clock.now())))
+  }
+
+  /** A build or delete its host never carried out: ERROR with a fault, its claim released. */
+  private async giveUp(instance: Instance, what: string): Promise<void> {
+    const message = `${what}${this.tried()}`
+    this.log.error({ instance_uuid: instance.uuid, host: instance.host }, message)
+    const { store } = this.cell
+    await store.instances.addFault(instance.uuid, { code: 500, message, host: instance.host })
+    await store.instances
+      .update(instance.uuid, { vm_state: VmState.ERROR, task_state: null }, [instance.task_state])
+      .catch((err: Error) =>
+        this.log.info({ err: err.message }, 'instance moved on meanwhile; left as it is'),
+      )
   }
 
   private async isComputeUp(host: string): Promise<boolean> {
@@ -151,7 +209,7 @@ export class StalledWorkRedriver {
   }
 }
 
-type StalledBuildRequest = { instance: BuildRequestInstance; spec: RequestSpec }
+type StalledBuildRequest = { instance: BuildRequestInstance; spec: RequestSpec; redrives: number }
 
 /** The servers of one create (one reservation) travel together, as the API sent them. */
 function groupByReservation(items: readonly StalledBuildRequest[]): StalledBuildRequest[][] {

@@ -66,16 +66,22 @@ describeDatabases('re-driving lost work ($db)', ({ db }) => {
 
   const realScheduler = () => new SchedulerClient(cloud.runtime.rpc(), 60)
 
-  /** One re-drive pass, of work unchanged for `thresholdS` seconds. */
-  async function redrive(thresholdS: number): Promise<void> {
+  /**
+   * One re-drive pass, of work unchanged for `thresholdS` seconds. `conductors` stands in for the
+   * conductors' queue (by default the real one).
+   */
+  async function redrive(
+    thresholdS: number,
+    options: { maxAttempts?: number; conductors?: ComputeTaskClient } = {},
+  ): Promise<void> {
     const rt = cloud.runtime
     const rpc = rt.rpc()
     const redriver = new StalledWorkRedriver(
       api(),
       localCell,
       (await taskManager(realScheduler())).scheduleAndBuild,
-      new ComputeTaskClient(rpc),
-      { thresholdS, serviceDownTimeS: 60 },
+      options.conductors ?? new ComputeTaskClient(rpc),
+      { thresholdS, serviceDownTimeS: 60, maxAttempts: options.maxAttempts ?? 3 },
       log,
     )
     // Stored times have millisecond precision: let what was just written be strictly older.
@@ -125,6 +131,44 @@ describeDatabases('re-driving lost work ($db)', ({ db }) => {
     await cell().instances.update(id, { task_state: TaskState.DELETING })
     await redrive(0)
     await client.waitForGone([id])
+  })
+
+  it('ends work that fails the same way every time: ERROR with a fault after redrive_max_attempts', async () => {
+    // A create whose message every conductor loses, and a build whose host never starts it.
+    const lostCreate = await recordBuildRequest(api(), 'always-lost')
+    const dropping = { scheduleAndBuildInstances: async () => undefined } as unknown as ComputeTaskClient
+    const ghost = await recordBuildRequest(api(), 'ghost-host')
+    await cell().instances.create({
+      ...ghost.br,
+      vm_state: VmState.BUILDING,
+      task_state: TaskState.SCHEDULING,
+      host: 'ghost',
+      node: 'ghost',
+    })
+    await api().setInstanceCell(ghost.br.uuid, localCell.mapping.id)
+    await api().deleteBuildRequest(ghost.br.uuid)
+    for (let pass = 0; pass < 2; pass++) await redrive(0, { maxAttempts: 2, conductors: dropping })
+    // Re-driven twice: still waiting.
+    expect(await api().getBuildRequest(lostCreate.br.uuid)).toBeDefined()
+    expect((await cell().instances.get(ghost.br.uuid)).vm_state).toBe(VmState.BUILDING)
+    await redrive(0, { maxAttempts: 2, conductors: dropping })
+    const [lost, never] = await Promise.all(
+      [lostCreate.br.uuid, ghost.br.uuid].map(async (id) => (await client.getServer(id)).body.server),
+    )
+    expect(lost).toMatchObject({ status: 'ERROR', fault: { code: 500 } })
+    expect((lost!.fault as { message: string }).message).toMatch(
+      /^Scheduling and building instance .* never completed: sent 3 times/,
+    )
+    expect(never).toMatchObject({ status: 'ERROR', fault: { code: 500 } })
+    expect((never!.fault as { message: string }).message).toMatch(
+      /^Build of instance .* never started on host ghost: sent 3 times/,
+    )
+    // The lost create is buried in cell0, like any server no host took; both can be deleted.
+    expect((await cloud.runtime.cells().forInstance(lostCreate.br.uuid))?.mapping.name).toBe('cell0')
+    for (const id of [lostCreate.br.uuid, ghost.br.uuid]) {
+      expect((await client.request('DELETE', `/v2.1/servers/${id}`)).status).toBe(204)
+    }
+    await client.waitForGone([lostCreate.br.uuid, ghost.br.uuid])
   })
 
   it('lets one of several conductors re-drive each piece of work', async () => {

@@ -2,10 +2,13 @@
  * The distributed shape: api, conductor, scheduler and two computes as separate OS processes
  * over RabbitMQ and MariaDB. Boots 20 servers, sees them ACTIVE on both hosts, deletes them all.
  */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ComputeClient } from '../harness/client.js'
 import { type DistributedCloud, startDistributedCloud } from '../harness/distributed-cloud.js'
-import { startService } from '../harness/processes.js'
+import { startService, writeConfig } from '../harness/processes.js'
 import { createVhost, rabbitmqctl, type TestVhost } from '../harness/rabbit.js'
 
 describe('distributed over RabbitMQ + MariaDB', () => {
@@ -97,5 +100,35 @@ describe('distributed over RabbitMQ + MariaDB', () => {
     }
     for (const id of ids) await client.request('DELETE', `/v2.1/servers/${id}`)
     await client.waitForGone(ids, 60_000)
+  })
+
+  it('runs a compute host that has no database configured: it starts, builds, and opens none', async () => {
+    // Its whole config: the bus and its name. No [database], no [api_database].
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'tsnova-nodb-'))
+    const conf = writeConfig({
+      DEFAULT: { transport_url: vhost.url, host: 'cmp-nodb', report_interval: 1, state_path: stateDir },
+    })
+    const compute = startService('compute', [conf])
+    cloud.procs.push(compute)
+    await compute.waitFor('nova-compute started')
+    const admin = client.as('admin:admin')
+    const res = await admin.request<{ server: { id: string } }>('POST', '/v2.1/servers', {
+      server: {
+        name: 'on-a-host-without-database',
+        flavorRef: '1',
+        imageRef: '10d3215f-ed5b-4106-829a-25b4e7c6caeb',
+        networks: 'none',
+        availability_zone: 'nova:cmp-nodb',
+      },
+    })
+    expect(res.status).toBe(202)
+    const [server] = await admin.waitForStatus([res.body.server.id], 'ACTIVE', 60_000)
+    expect(server!['OS-EXT-SRV-ATTR:host']).toBe('cmp-nodb')
+    // Nothing of a database: no SQLite file under its state_path, no SQLite driver in its memory.
+    expect(readdirSync(stateDir).filter((f) => f.includes('sqlite'))).toEqual([])
+    const maps = readFileSync(`/proc/${compute.child.pid}/maps`, 'utf8')
+    expect(maps).not.toContain('better_sqlite3')
+    expect((await admin.request('DELETE', `/v2.1/servers/${res.body.server.id}`)).status).toBe(204)
+    await admin.waitForGone([res.body.server.id], 60_000)
   })
 })

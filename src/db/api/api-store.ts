@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Selectable } from 'kysely'
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely'
 import type { CellMapping } from '../../objects/cell-mapping.js'
 import type { Flavor } from '../../objects/flavor.js'
 import { DEFAULT_FLAVORS } from '../../objects/flavor.js'
@@ -448,11 +448,11 @@ export class ApiStore {
   async listStalledBuildRequests(
     before: string,
     limit: number,
-  ): Promise<{ instance: BuildRequestInstance; spec: RequestSpec }[]> {
+  ): Promise<{ instance: BuildRequestInstance; spec: RequestSpec; redrives: number }[]> {
     const rows = await this.k
       .selectFrom('build_requests')
       .innerJoin('request_specs', 'request_specs.instance_uuid', 'build_requests.instance_uuid')
-      .select(['build_requests.instance', 'request_specs.spec'])
+      .select(['build_requests.instance', 'request_specs.spec', 'build_requests.redrive_count'])
       .where((eb) =>
         eb(eb.fn.coalesce('build_requests.updated_at', 'build_requests.created_at'), '<', before),
       )
@@ -462,6 +462,7 @@ export class ApiStore {
     return rows.map((r) => ({
       instance: JSON.parse(r.instance) as BuildRequestInstance,
       spec: JSON.parse(r.spec) as RequestSpec,
+      redrives: r.redrive_count,
     }))
   }
 
@@ -472,7 +473,7 @@ export class ApiStore {
   async touchStalledBuildRequest(instanceUuid: string, before: string): Promise<boolean> {
     const res = await this.k
       .updateTable('build_requests')
-      .set({ updated_at: dbNow() })
+      .set({ updated_at: dbNow(), redrive_count: sql<number>`redrive_count + 1` })
       .where('instance_uuid', '=', instanceUuid)
       .where((eb) => eb(eb.fn.coalesce('updated_at', 'created_at'), '<', before))
       .executeTakeFirst()

@@ -213,4 +213,15 @@ export const apiMigrations: readonly VersionedMigration[] = [
   },
   serverGroupsAndAggregatesMigration,
   flavorProjectsMigration,
+  {
+    // The conductor's re-drive counts how often it sent a build request again, so work that fails
+    // the same way every time ends ([conductor] redrive_max_attempts) instead of looping.
+    name: '006_build_request_redrives',
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('build_requests')
+        .addColumn('redrive_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+    },
+  },
 ]

@@ -45,6 +45,8 @@ export interface ApiSchema extends IdentitySchema, ImageSchema, GroupsAggregates
     instance_uuid: string
     project_id: string
     instance: string
+    /** How many times the conductor's re-drive sent it again. */
+    redrive_count: Generated<number>
     created_at: string | null
     updated_at: string | null
   }

@@ -38,6 +38,12 @@ export interface StalledState {
   readonly vmState?: string
 }
 
+/** A stalled instance and how many times its work was re-driven already. */
+export interface StalledInstance {
+  readonly instance: Instance
+  readonly redrives: number
+}
+
 /** Live, in `state`, and unchanged since `before`. */
 function stalledIn(eb: ExpressionBuilder<CellSchema, 'instances'>, state: StalledState, before: string) {
   return eb.and([
@@ -174,9 +180,11 @@ export class InstanceStore {
     expectedTaskState?: readonly (string | null)[],
     expectedVmState?: string,
   ): Promise<void> {
+    // A new task starts its re-drive count afresh.
+    const count = updates.task_state !== undefined ? { redrive_count: 0 } : {}
     let q = this.k
       .updateTable('instances')
-      .set({ ...updates, updated_at: dbNow() })
+      .set({ ...updates, ...count, updated_at: dbNow() })
       .where('uuid', '=', uuid)
       .where('deleted', '=', 0)
     if (expectedVmState) q = q.where('vm_state', '=', expectedVmState)
@@ -205,7 +213,7 @@ export class InstanceStore {
    * Live instances in `state` unchanged since `before` (stored-format time), oldest first: work
    * whose message may have been lost, for the conductor's re-drive.
    */
-  async listStalled(state: StalledState, before: string, limit: number): Promise<Instance[]> {
+  async listStalled(state: StalledState, before: string, limit: number): Promise<StalledInstance[]> {
     const rows = await this.k
       .selectFrom('instances')
       .selectAll()
@@ -214,7 +222,8 @@ export class InstanceStore {
       .orderBy('id')
       .limit(limit)
       .execute()
-    return this.withFaults(rows)
+    const instances = await this.withFaults(rows)
+    return instances.map((instance, i) => ({ instance, redrives: rows[i]!.redrive_count }))
   }
 
   /**
@@ -224,7 +233,7 @@ export class InstanceStore {
   async touchStalled(uuid: string, state: StalledState, before: string): Promise<boolean> {
     const res = await this.k
       .updateTable('instances')
-      .set({ updated_at: dbNow() })
+      .set({ updated_at: dbNow(), redrive_count: sql<number>`redrive_count + 1` })
       .where('uuid', '=', uuid)
       .where((eb) => stalledIn(eb, state, before))
       .executeTakeFirst()
@@ -352,6 +361,7 @@ export class InstanceStore {
 
 /** Columns a new instance row starts without. */
 const nullInstanceColumns = {
+  redrive_count: 0,
   launched_at: null,
   terminated_at: null,
   locked_by: null,

@@ -186,4 +186,14 @@ export const cellMigrations: readonly VersionedMigration[] = [
         .execute()
     },
   },
+  {
+    // As build requests: builds and deletes the re-drive sent again, counted so they end.
+    name: '004_instance_redrives',
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('instances')
+        .addColumn('redrive_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+    },
+  },
 ]

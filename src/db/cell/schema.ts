@@ -62,6 +62,8 @@ export interface CellSchema {
 
 export interface InstancesTable {
   id: Generated<number>
+  /** How many times the conductor's re-drive sent this instance's build or delete again. */
+  redrive_count: Generated<number>
   uuid: string
   user_id: string | null
   project_id: string | null
