@@ -17,6 +17,10 @@ export type CellOpener = (mapping: CellMapping) => Cell
 
 /** How long a read of the cell mappings is trusted; a lookup of an unknown cell reads them again. */
 const MAPPINGS_TTL_MS = 30_000
+/** How long a host's cell is trusted (a host changes cell only when an operator moves it). */
+const HOST_CELL_TTL_MS = 30_000
+/** Instances whose cell is remembered: an instance's cell, once set, does not change. */
+const INSTANCE_CELLS_KEPT = 50_000
 
 /**
  * Every read or write of cell data starts here: given an instance (by its instance mapping), a
@@ -28,6 +32,8 @@ export class CellRouter {
   private readAt = Number.NEGATIVE_INFINITY
   private reading: Promise<CellMapping[]> | undefined
   private readonly opened = new Map<string, Cell>()
+  private readonly instanceCells = new Map<string, number>()
+  private readonly hostCells = new Map<string, { cellId: number; readAt: number }>()
 
   constructor(
     private readonly api: ApiStore,
@@ -66,9 +72,21 @@ export class CellRouter {
 
   /** The cell an instance lives in; undefined while it has none (still a build request, or unknown). */
   async forInstance(instanceUuid: string): Promise<Cell | undefined> {
+    const known = this.instanceCells.get(instanceUuid)
+    if (known !== undefined) return this.byId(known)
     const mapping = await this.api.getInstanceMapping(instanceUuid)
     if (mapping?.cell_id == null) return undefined
+    this.rememberInstanceCell(instanceUuid, mapping.cell_id)
     return this.byId(mapping.cell_id)
+  }
+
+  /** An instance's cell, as its mapping says (the cache of forInstance, filled by any reader). */
+  rememberInstanceCell(instanceUuid: string, cellId: number): void {
+    if (this.instanceCells.size >= INSTANCE_CELLS_KEPT) {
+      // The oldest entry goes (a Map iterates in insertion order).
+      this.instanceCells.delete(this.instanceCells.keys().next().value!)
+    }
+    this.instanceCells.set(instanceUuid, cellId)
   }
 
   /**
@@ -77,8 +95,13 @@ export class CellRouter {
    * only covers the moment between its registration and its mapping).
    */
   async forHost(host: string): Promise<Cell | undefined> {
+    const known = this.hostCells.get(host)
+    if (known && Date.now() - known.readAt < HOST_CELL_TTL_MS) return this.byId(known.cellId)
     const cellId = await this.api.getHostMapping(host)
-    if (cellId !== undefined) return this.byId(cellId)
+    if (cellId !== undefined) {
+      this.hostCells.set(host, { cellId, readAt: Date.now() })
+      return this.byId(cellId)
+    }
     const cells = await this.withHosts()
     return cells.length === 1 ? cells[0] : undefined
   }

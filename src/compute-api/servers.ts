@@ -185,16 +185,15 @@ export class ComputeApi {
   ): Promise<{ instance: Instance; cell: Cell | undefined }> {
     // As Nova's compute API: what is not a uuid names no server (and never reaches a database).
     if (!isUuidLike(uuid)) throw new InstanceNotFound(uuid)
-    const mapping = await this.api.getInstanceMapping(uuid)
-    const cell = mapping?.cell_id != null ? await this.cells.byId(mapping.cell_id) : undefined
+    const cell = await this.cells.forInstance(uuid)
     const instance = cell
       ? await cell.store.instances.find(uuid, withDeleted)
       : await this.api.getBuildRequest(uuid).then((br) => (br ? instanceFromBuildRequest(br) : undefined))
     if (!instance || (!ctx.isAdmin && instance.project_id !== ctx.projectId)) throw new InstanceNotFound(uuid)
     // Deleted while a conductor was placing it: its cell row lives a moment longer, but the
     // delete was accepted, so the server is gone (Nova checks queued_for_delete the same way).
-    if (!withDeleted && cell && instance.vm_state === VmState.BUILDING && mapping?.queued_for_delete) {
-      throw new InstanceNotFound(uuid)
+    if (!withDeleted && cell && instance.vm_state === VmState.BUILDING) {
+      if ((await this.api.getInstanceMapping(uuid))?.queued_for_delete) throw new InstanceNotFound(uuid)
     }
     return { instance, cell }
   }

@@ -148,15 +148,21 @@ function violationOf(group: readonly ErrorObject[], root: unknown): Violation {
 
 const WEAK = new Set(['anyOf', 'oneOf'])
 
-/** Compile a schema once; `check` answers the violation the Python service would report. */
+/**
+ * Compile a schema once, when it is first used: the APIs declare a few hundred (one per
+ * microversion range), and compiling them all at start-up cost a second and tens of MB for
+ * schemas most processes never meet. `check` answers the violation the Python service would report.
+ */
 export function compileSchema(
   schema: JsonSchema,
   options: { readonly dialect?: Dialect; readonly selection?: Selection } = {},
 ): CompiledSchema {
-  const validate: ValidateFunction = engines[options.dialect ?? 'draft4'].compile(schema)
+  let compiled: ValidateFunction | undefined
   const selection = options.selection ?? 'first'
   return {
     check(instance) {
+      compiled ??= engines[options.dialect ?? 'draft4'].compile(schema)
+      const validate = compiled
       if (validate(instance)) return undefined
       const groups = groupErrors(validate.errors ?? [])
       const ranked = groups.map((group, i) => ({ group, i, key: orderKey(schema, instance, group[0]!) }))
