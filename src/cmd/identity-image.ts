@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import type { IdentitySchema, ImageSchema } from '../db/api/schema.js'
@@ -6,6 +7,7 @@ import type { Db } from '../db/connect.js'
 import { bootstrap, type CatalogUrls, readOpenrcPassword, writeOpenrc } from '../identity/bootstrap.js'
 import { IdentityService } from '../identity/identity-service.js'
 import { DEFAULT_DOMAIN_ID, IdentityStore } from '../identity/identity-store.js'
+import { verifyPassword } from '../identity/password.js'
 import {
   keystoneContext,
   LocalTokenValidator,
@@ -194,8 +196,9 @@ export interface AllInOneLogin {
 /**
  * The all-in-one's first start (and every start after): identity and image services up, the
  * admin and the catalog bootstrapped with the URLs really bound, the placeholder image seeded,
- * and `openrc` written into `state_path`. The password comes from `[identity]
- * bootstrap_password`, else from an earlier openrc, else (first start) is generated.
+ * and `openrc` written into `state_path` when the admin's password is known here: `[identity]
+ * bootstrap_password` (set now), a generated one (first start), or the one an earlier openrc
+ * holds once the identity store confirms it is still the admin's.
  */
 export async function startIdentityAndImage(rt: ControlRuntime, computeUrl: string): Promise<AllInOneLogin> {
   const { config } = rt
@@ -211,16 +214,23 @@ export async function startIdentityAndImage(rt: ControlRuntime, computeUrl: stri
     image: public_(image.url, listenOf(config, config.image.bind_host)),
   }
   const store = identityStore(rt)
-  const existing = await store.findUser('admin', DEFAULT_DOMAIN_ID)
-  let password: string | undefined =
-    config.identity.bootstrap_password || readOpenrcPassword(config.state_path) || undefined
-  if (!existing && password === undefined) password = randomBytes(12).toString('base64url')
+  const admin = await store.findUser('admin', DEFAULT_DOMAIN_ID)
+  const fromOpenrc = readOpenrcPassword(config.state_path)
+  // Only a password set now is certain; the openrc may be stale or another cloud's.
+  const settingPassword =
+    config.identity.bootstrap_password ||
+    (admin ? undefined : fromOpenrc || randomBytes(12).toString('base64url'))
   const result = await bootstrap(store, {
-    password: existing && !config.identity.bootstrap_password ? undefined : password,
+    password: settingPassword,
     regionId: config.identity.region_name,
     urls,
   })
   await seedPlaceholderImage(imageService(rt), result.projectId)
+  const password =
+    settingPassword ??
+    (fromOpenrc !== undefined && (await verifyPassword(fromOpenrc, admin?.password_hash ?? null))
+      ? fromOpenrc
+      : undefined)
   const openrc =
     password === undefined
       ? undefined
@@ -231,5 +241,13 @@ export async function startIdentityAndImage(rt: ControlRuntime, computeUrl: stri
           projectName: 'admin',
           regionName: config.identity.region_name,
         })
+  if (password === undefined && fromOpenrc !== undefined) {
+    // Likely `tsnova-manage bootstrap` of another cloud, run with the same state_path.
+    rt.log.warn(
+      `${path.join(config.state_path, 'openrc')} does not hold the admin's current password: left as it is. ` +
+        "Set [identity] bootstrap_password, or run 'tsnova-manage bootstrap --bootstrap-password …' with " +
+        "the all-in-one's configuration, to write one that logs in",
+    )
+  }
   return { identityUrl: urls.identity.replace(/\/$/, ''), imageUrl: urls.image, openrc }
 }

@@ -78,6 +78,26 @@ program
     console.log(await bootstrapCommand(config(), o))
   })
 
+program
+  .command('image')
+  .description('images of the built-in image service')
+  .command('upload')
+  .description('add an image from a file, as `openstack image create --file` (no client or service needed)')
+  .argument('<name>', 'the image name')
+  .requiredOption('--file <path>', 'the image data')
+  .option('--disk-format <format>', 'raw, qcow2, vmdk, vdi, iso, … (as Glance)', 'raw')
+  .option('--container-format <format>', 'bare, ovf, ova, … (as Glance)', 'bare')
+  .option('--public', 'visible to every project (without it: shared, the owner and its members only)')
+  .action(
+    async (
+      name: string,
+      o: { file: string; diskFormat: string; containerFormat: string; public?: boolean },
+    ) => {
+      const { imageUploadCommand } = await import('./identity-manage.js')
+      console.log(await imageUploadCommand(config(), { name, ...o, public: o.public === true }))
+    },
+  )
+
 const configCommand = program.command('config').description("tsnova's options")
 configCommand
   .command('sample')
