@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ComputeClient } from '../harness/client.js'
 import { type Cloud, startCloud } from '../harness/cloud.js'
-import { type DatabaseOptions, describeDatabases } from '../harness/matrix.js'
+import { describeDatabases } from '../harness/matrix.js'
 
 const IMAGE = '10d3215f-ed5b-4106-829a-25b4e7c6caeb'
 

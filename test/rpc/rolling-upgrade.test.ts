@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { ComputeManager } from '../../src/compute/manager.js'
 import { COMPUTE_RPC_VERSION, COMPUTE_TOPIC, ComputeClient } from '../../src/compute/rpcapi.js'
 import { ComputeTaskClient, ConductorClient } from '../../src/conductor/rpcapi.js'

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ComputeApi, ServerRecord } from '../../compute-api/servers.js'
-import { statusFromState } from '../../objects/states.js'
 import { Invalid } from '../../shared/errors.js'
 import { canonicalIpv6 } from '../../validation/formats.js'
 import { boolFromString } from '../params.js'
