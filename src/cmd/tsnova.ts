@@ -88,7 +88,7 @@ allInOne
       console.log(
         login.openrc
           ? `admin credentials: ${login.openrc} (\`. ${login.openrc}\` then \`openstack server list\`)`
-          : `admin password unknown here: set it with \`tsnova-manage bootstrap --bootstrap-password …\``,
+          : `admin password unknown here (see the warning above): set [identity] bootstrap_password in the config file, or run \`tsnova-manage bootstrap --bootstrap-password …\``,
       )
     })
   })
