@@ -5,18 +5,18 @@ import type { RequestContext } from '../shared/context.js'
 import { FlavorAccessExists, FlavorAccessNotFound, NotFound } from '../shared/errors.js'
 
 /** What `POST /flavors` asks for; `flavorid` empty or null means "generate a uuid". */
-export interface NewFlavor {
-  readonly flavorid: string | null
-  readonly name: string
-  readonly memory_mb: number
-  readonly vcpus: number
-  readonly root_gb: number
-  readonly ephemeral_gb: number
-  readonly swap: number
-  readonly rxtx_factor: number
-  readonly is_public: boolean
-  readonly description: string | null
-}
+export type NewFlavor = Pick<
+  Flavor,
+  | 'name'
+  | 'memory_mb'
+  | 'vcpus'
+  | 'root_gb'
+  | 'ephemeral_gb'
+  | 'swap'
+  | 'rxtx_factor'
+  | 'is_public'
+  | 'description'
+> & { readonly flavorid: string | null }
 
 export class FlavorExtraSpecsNotFound extends NotFound {
   constructor(flavorId: string, key: string) {

@@ -1,18 +1,20 @@
+import type { ComputeNodeReport } from '../objects/compute-node.js'
 import type { Instance } from '../objects/instance.js'
 
-/** What a hypervisor host offers, as reported to the scheduler. */
-export interface HostResources {
-  readonly hypervisor_hostname: string
-  readonly hypervisor_type: string
-  readonly hypervisor_version: number
-  readonly cpu_info: string
-  readonly vcpus: number
-  readonly memory_mb: number
-  readonly local_gb: number
-  readonly vcpus_used: number
-  readonly memory_mb_used: number
-  readonly local_gb_used: number
-}
+/** What a hypervisor host offers, as reported to the scheduler (the driver's part of the report). */
+export type HostResources = Pick<
+  ComputeNodeReport,
+  | 'hypervisor_hostname'
+  | 'hypervisor_type'
+  | 'hypervisor_version'
+  | 'cpu_info'
+  | 'vcpus'
+  | 'memory_mb'
+  | 'local_gb'
+  | 'vcpus_used'
+  | 'memory_mb_used'
+  | 'local_gb_used'
+>
 
 export interface GuestInfo {
   readonly power_state: number
