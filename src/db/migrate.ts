@@ -28,6 +28,9 @@ export async function syncSchema<S>(
     provider,
     migrationTableName: `${table}_migration`,
     migrationLockTableName: `${table}_migration_lock`,
+    // Work merged from parallel branches adds migrations whose names interleave with ones a
+    // database already ran; each is independent of the others, so run whichever is missing.
+    allowUnorderedMigrations: true,
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))
