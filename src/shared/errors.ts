@@ -153,7 +153,63 @@ export class UnexpectedVmStateError extends Conflict {
     )
   }
 }
+/**
+ * An action refused for the instance's state (Nova's InstanceInvalidState as the API words it):
+ * `Cannot '<action>' instance <uuid> while it is in <attr> <state>`.
+ */
 export class InstanceInvalidState extends Conflict {}
+/** Nova's InstanceIsLocked: a locked server refuses what its owner asks (admins pass). */
+export class InstanceIsLocked extends InstanceInvalidState {
+  constructor(instanceUuid: string) {
+    super(`Instance ${instanceUuid} is locked`)
+  }
+}
+/**
+ * The instance's compute service is down (Nova's `check_instance_host(check_is_up=True)`): said
+ * at once rather than after a call's timeout, and without naming the host.
+ */
+export class ComputeServiceDown extends Conflict {
+  constructor() {
+    super('Service is unavailable at this time.')
+  }
+}
+/** A driver (or guest) without this operation: Nova's NotImplementedError, a 501. */
+export class NotImplementedByDriver extends ApiError {
+  override readonly code = 501
+}
+export class ConsoleTypeInvalid extends Invalid {
+  constructor(consoleType: string | null) {
+    super(`Invalid console type ${consoleType}`)
+  }
+}
+/** The console type is switched off on the host (`[vnc] enabled` and its kin). */
+export class ConsoleTypeUnavailable extends Invalid {
+  constructor(consoleType: string | null) {
+    super(`Unavailable console type ${consoleType}.`)
+  }
+}
+/** `changePassword` failed on the host; the API answers 409 (Nova's InstancePasswordSetFailed). */
+export class InstancePasswordSetFailed extends Conflict {
+  constructor(instanceUuid: string, reason: string) {
+    super(`Failed to set admin password on ${instanceUuid} because ${reason}`)
+  }
+}
+export class SetAdminPasswdNotSupported extends Conflict {
+  constructor() {
+    super('Set admin password is not supported')
+  }
+}
+export class InstanceAgentNotEnabled extends Conflict {
+  constructor() {
+    super('Guest agent is not enabled for the instance')
+  }
+}
+/** The guest is not running (Nova's InstanceNotRunning, e.g. a crash dump of a stopped guest). */
+export class InstanceNotRunning extends Invalid {
+  constructor(instanceUuid: string) {
+    super(`Instance ${instanceUuid} is not running.`)
+  }
+}
 /** The build failed on this host in a way another host may not: try an alternate. */
 export class RescheduledException extends ApiError {}
 export class BuildAbortException extends ApiError {}
@@ -198,6 +254,15 @@ for (const cls of [
   MessagingUnavailable,
   NoValidHost,
   InstanceInvalidState,
+  InstanceIsLocked,
+  ComputeServiceDown,
+  NotImplementedByDriver,
+  ConsoleTypeInvalid,
+  ConsoleTypeUnavailable,
+  InstancePasswordSetFailed,
+  SetAdminPasswdNotSupported,
+  InstanceAgentNotEnabled,
+  InstanceNotRunning,
   RescheduledException,
   BuildAbortException,
   MessagingTimeout,

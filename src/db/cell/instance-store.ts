@@ -8,12 +8,13 @@ import {
   type Transaction,
 } from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
-import type {
-  Instance,
-  InstanceFault,
-  InstanceUpdates,
-  NewFault,
-  NewInstance,
+import {
+  type Instance,
+  type InstanceFault,
+  type InstanceUpdates,
+  type NewFault,
+  type NewInstance,
+  SystemMetadataKey,
 } from '../../objects/instance.js'
 import {
   type InstancePageQuery,
@@ -265,6 +266,42 @@ export class InstanceStore {
   }
 
   /**
+   * Lock or unlock (Nova's `lock` / `unlock`): `locked_by` is `owner` or `admin`, or null to
+   * unlock; the reason goes into system metadata, whose other keys are kept. No task_state is
+   * compared: a lock may be taken whatever the server is doing.
+   */
+  async setLock(
+    uuid: string,
+    lock: { lockedBy: 'owner' | 'admin'; reason: string | null } | null,
+  ): Promise<void> {
+    await this.k.transaction().execute(async (tx) => {
+      let read = tx
+        .selectFrom('instances')
+        .select('system_metadata')
+        .where('uuid', '=', uuid)
+        .where('deleted', '=', 0)
+      // Read and write under the row's lock, so a concurrent change of other keys is not lost.
+      if (this.db.dialect !== 'sqlite') read = read.forUpdate()
+      const row = await read.executeTakeFirst()
+      if (!row) throw new InstanceNotFound(uuid)
+      const sysmeta = JSON.parse(row.system_metadata ?? '{}') as Record<string, string>
+      if (!lock) delete sysmeta[SystemMetadataKey.LOCKED_REASON]
+      else if (lock.reason) sysmeta[SystemMetadataKey.LOCKED_REASON] = lock.reason
+      await tx
+        .updateTable('instances')
+        .set({
+          locked: lock !== null,
+          locked_by: lock?.lockedBy ?? null,
+          system_metadata: JSON.stringify(sysmeta),
+          updated_at: dbNow(),
+        })
+        .where('uuid', '=', uuid)
+        .where('deleted', '=', 0)
+        .execute()
+    })
+  }
+
+  /**
    * One page of servers, filtered and sorted in SQL, starting after the `after` sort values
    * (keyset paging: no offset, so a page costs the same wherever it is).
    */
@@ -365,6 +402,7 @@ const nullInstanceColumns = {
   launched_at: null,
   terminated_at: null,
   locked_by: null,
+  system_metadata: null,
   root_device_name: null,
 } as const
 
@@ -416,6 +454,7 @@ function toInstance(r: Selectable<InstancesTable>, fault: InstanceFault | null):
     progress: r.progress,
     locked: Boolean(r.locked),
     locked_by: r.locked_by,
+    system_metadata: JSON.parse(r.system_metadata ?? '{}') as Record<string, string>,
     root_device_name: r.root_device_name,
     launched_at: r.launched_at,
     terminated_at: r.terminated_at,
