@@ -280,6 +280,17 @@ for (const cls of [
   remoteClasses.set(cls.name, cls as unknown as new (message: string) => ApiError)
 }
 
+/** The HTTP status of each kind of error, most specific first, for errors rebuilt from a remote failure. */
+const STATUS_BY_KIND: readonly [abstract new (...args: never[]) => ApiError, number][] = [
+  [Invalid, 400],
+  [Forbidden, 403],
+  [NotFound, 404],
+  [Conflict, 409],
+  [NotImplementedByDriver, 501],
+  [ServiceUnavailable, 503],
+  [MessagingTimeout, 504],
+]
+
 /**
  * Rebuild an error raised on the far side of an RPC call. The message is kept verbatim (the
  * constructors that format messages are bypassed) so the caller sees exactly what the remote said.
@@ -288,6 +299,9 @@ export function errorFromRemote(className: string, message: string): ApiError {
   const cls = remoteClasses.get(className)
   if (!cls) return new RemoteError(className, message)
   const err = Object.create(cls.prototype) as ApiError
+  // The constructor that sets `code` is bypassed too: the status follows from the kind of error.
+  const code = STATUS_BY_KIND.find(([kind]) => err instanceof kind)?.[1] ?? 500
+  Object.defineProperty(err, 'code', { value: code, writable: false, configurable: true })
   Object.defineProperty(err, 'message', { value: message, writable: true, configurable: true })
   Object.defineProperty(err, 'name', { value: className, writable: true, configurable: true })
   Error.captureStackTrace(err, errorFromRemote)
