@@ -276,6 +276,28 @@ describe('single-host operations report their outcome', () => {
   })
 })
 
+describe('one operation per instance at a time', () => {
+  it('a duplicate waits for the first, then finds its work reported', async () => {
+    const { manager, driver, conductor } = await host([
+      'ok',
+      new UnexpectedTaskStateError(UUID, [TaskState.POWERING_OFF], null),
+    ])
+    let inside = 0
+    let most = 0
+    const powerOff = driver.powerOff.bind(driver)
+    driver.powerOff = async (i, o) => {
+      most = Math.max(most, ++inside)
+      await new Promise((r) => setTimeout(r, 20))
+      await powerOff(i, o)
+      inside--
+    }
+    const args = { instance: instance({ task_state: TaskState.POWERING_OFF }), clean_shutdown: true }
+    await Promise.all([manager.stop_instance(ctx, args), manager.stop_instance(ctx, args)])
+    expect(most).toBe(1)
+    expect(conductor.updates.map((u) => u.updates.vm_state)).toEqual([VmState.STOPPED, VmState.STOPPED])
+  })
+})
+
 describe('a restarted host finishes the actions it had in flight', () => {
   it('records where the guest got to, runs again what it did not, and drops a password change', async () => {
     const { manager, driver, conductor } = await host()

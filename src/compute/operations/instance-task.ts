@@ -46,6 +46,9 @@ export class Preempted extends Error {}
  * retried, since nothing can make it land.
  */
 export class InstanceTask {
+  /** The operation each instance has under way here, settled (Nova's `synchronized(instance.uuid)`). */
+  private readonly busy = new Map<string, Promise<void>>()
+
   constructor(
     readonly driver: VirtDriver,
     readonly reports: ConductorReports,
@@ -62,6 +65,28 @@ export class InstanceTask {
    * answers the caller).
    */
   async run(
+    ctx: RequestContext,
+    instance: Instance,
+    spec: InstanceTaskSpec,
+    work: (log: Logger) => Promise<InstanceUpdates>,
+  ): Promise<void> {
+    // One operation per instance at a time: a duplicate (a redelivered message, the start-up
+    // recovery meeting the queued message) runs after the first, and finds its work reported.
+    const previous = this.busy.get(instance.uuid) ?? Promise.resolve()
+    const mine = previous.then(() => this.runNow(ctx, instance, spec, work))
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.busy.set(instance.uuid, settled)
+    try {
+      await mine
+    } finally {
+      if (this.busy.get(instance.uuid) === settled) this.busy.delete(instance.uuid)
+    }
+  }
+
+  private async runNow(
     ctx: RequestContext,
     instance: Instance,
     spec: InstanceTaskSpec,
