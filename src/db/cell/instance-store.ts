@@ -35,7 +35,8 @@ import type { CellSchema, InstancesTable } from './schema.js'
 
 /** The state of instances whose work the conductor's re-drive looks for. */
 export interface StalledState {
-  readonly taskState: string
+  /** The task_state, or any of several. */
+  readonly taskState: string | readonly string[]
   readonly vmState?: string
 }
 
@@ -49,7 +50,9 @@ export interface StalledInstance {
 function stalledIn(eb: ExpressionBuilder<CellSchema, 'instances'>, state: StalledState, before: string) {
   return eb.and([
     eb('deleted', '=', 0),
-    eb('task_state', '=', state.taskState),
+    typeof state.taskState === 'string'
+      ? eb('task_state', '=', state.taskState)
+      : eb('task_state', 'in', [...state.taskState]),
     eb('updated_at', '<', before),
     ...(state.vmState ? [eb('vm_state', '=', state.vmState)] : []),
   ])
