@@ -115,7 +115,12 @@ export class FakeDriver implements VirtDriver {
   }
 
   async triggerCrashDump(instance: Instance): Promise<void> {
-    this.running('triggerCrashDump', instance).crashDumps++
+    // An NMI reaches a paused guest too (libvirt takes any active domain).
+    const guest = this.guest('triggerCrashDump', instance)
+    if (guest.powerState !== PowerState.RUNNING && guest.powerState !== PowerState.PAUSED) {
+      throw new InstanceNotRunning(instance.uuid)
+    }
+    guest.crashDumps++
   }
 
   async getConsole(instance: Instance, kind: ConsoleKind): Promise<ConsoleEndpoint> {
