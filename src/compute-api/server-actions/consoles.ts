@@ -9,13 +9,13 @@ import { TaskState } from '../../objects/states.js'
 import type { RequestContext } from '../../shared/context.js'
 import { ComputeServiceDown, Conflict, NotImplementedByDriver } from '../../shared/errors.js'
 import { type ComputeLiveness, inCell, type LocatedServer } from './host-action.js'
-import { checkHost, rejectTaskStates } from './preconditions.js'
+import { checkHost, rejectTaskStates, type StateRefusal } from './preconditions.js'
 
 /**
  * How a console request's state refusal is answered: the VNC action before 2.6 catches it as a
  * 409; the others (and `remote-consoles`) let it through as a 400, as Nova's controllers do.
  */
-export type ConsoleRefusal = { conflictAs: string } | 'bad-request'
+export type ConsoleRefusal = StateRefusal
 
 export class ConsoleActions {
   constructor(private readonly isComputeUp: ComputeLiveness) {}

@@ -64,14 +64,17 @@ export function checkHost(instance: Instance): asserts instance is Instance & { 
 }
 
 /**
- * `reject_instance_state(task_state=…)` for the console requests. Only the VNC action before 2.6
- * turns its failure into the usual 409; the others let Nova's internal message through as a 400.
+ * How a `reject_instance_state` refusal is answered: as the usual 409 naming an action, or with
+ * Nova's internal message as a 400 (its controllers differ).
  */
+export type StateRefusal = { readonly conflictAs: string } | 'bad-request'
+
+/** `reject_instance_state(task_state=…)`: the server must not be in any of `taskStates`. */
 export function rejectTaskStates(
   instance: Instance,
   taskStates: readonly string[],
   method: string,
-  answer: { conflictAs: string } | 'bad-request',
+  answer: StateRefusal,
 ): void {
   const state = instance.task_state
   if (state === null || !taskStates.includes(state)) return

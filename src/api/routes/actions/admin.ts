@@ -16,13 +16,12 @@ export function adminActions(compute: ComputeApi): [string, ServerAction][] {
   return [
     [
       'lock',
-      // The schema is chosen per request: before 2.73 Nova takes any body and ignores it.
-      {
-        handle: (request, body) =>
-          serverAction(compute, validateLock(request.apiVersion), ({ ctx, apiVersion }, server, valid) =>
-            actions.locks.lock(ctx, server, apiVersion.atLeast('2.73') ? lockedReason(valid) : null),
-          ).handle(request, body),
-      },
+      serverAction(
+        compute,
+        (body, version) => validateLock(version)(body),
+        ({ ctx, apiVersion }, server, body) =>
+          actions.locks.lock(ctx, server, apiVersion.atLeast('2.73') ? lockedReason(body) : null),
+      ),
     ],
     ['unlock', serverAction(compute, anyBody, ({ ctx }, server) => actions.locks.unlock(ctx, server))],
     [

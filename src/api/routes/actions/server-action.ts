@@ -2,12 +2,16 @@ import type { FastifyRequest } from 'fastify'
 import type { LocatedServer } from '../../../compute-api/server-actions/host-action.js'
 import type { ComputeApi } from '../../../compute-api/servers.js'
 import type { ActionHandler, ActionResult } from '../../actions.js'
+import type { ApiVersion } from '../../microversion.js'
 
 export type ServerActionParams = { server_id: string }
 export type ServerAction = ActionHandler<ServerActionParams>
 export type ServerActionRequest = FastifyRequest<{ Params: ServerActionParams }>
 
 type Act<B, R> = (request: ServerActionRequest, server: LocatedServer, body: B) => Promise<R>
+
+/** The action's schema check, for the request's microversion: the body, typed, or a 400. */
+type Validate<B> = (body: unknown, version: ApiVersion) => B
 
 /** The microversions an action exists in (outside them Nova answers 404). */
 export interface ActionVersions {
@@ -21,14 +25,14 @@ export interface ActionVersions {
  */
 export function answeringAction<B>(
   compute: ComputeApi,
-  validate: (body: unknown) => B,
+  validate: Validate<B>,
   act: Act<B, ActionResult>,
   versions: ActionVersions = {},
 ): ServerAction {
   return {
     ...versions,
     async handle(request, rawBody) {
-      const body = validate(rawBody)
+      const body = validate(rawBody, request.apiVersion)
       const server = await compute.locate(request.ctx, request.params.server_id)
       return act(request, server, body)
     },
@@ -38,7 +42,7 @@ export function answeringAction<B>(
 /** A server action answered with 202 and no body (most of them). */
 export function serverAction<B>(
   compute: ComputeApi,
-  validate: (body: unknown) => B,
+  validate: Validate<B>,
   act: Act<B, void>,
   versions: ActionVersions = {},
 ): ServerAction {
