@@ -14,6 +14,7 @@ import {
   Conflict,
   InstanceNotReady,
   UnexpectedTaskStateError,
+  UnexpectedVmStateError,
 } from '../../shared/errors.js'
 import type { Logger } from '../../shared/logger.js'
 import { allowedTaskStates, checkHost, checkLock, checkState, type StateRule } from './preconditions.js'
@@ -103,9 +104,10 @@ export class HostActionRunner {
   }
 
   /**
-   * Nova's `instance.save(expected_task_state=…)` to the action's task_state. Losing the swap
-   * means another request moved the server since it was read: the caller hears it as the state
-   * check would have said it a moment later.
+   * Nova's `instance.save(expected_task_state=…)` to the action's task_state, also comparing the
+   * vm_state that was checked (an admin's reset-state changes it without a task_state). Losing
+   * the swap means another request moved the server since it was read: the caller hears it as
+   * the state check would have said it a moment later.
    */
   private async swap(
     ctx: RequestContext,
@@ -115,9 +117,14 @@ export class HostActionRunner {
   ): Promise<Instance> {
     const updates: InstanceUpdates = { ...action.alsoSet, task_state: action.taskState }
     try {
-      await cell.store.instances.update(instance.uuid, updates, allowedTaskStates(action.state))
+      await cell.store.instances.update(
+        instance.uuid,
+        updates,
+        allowedTaskStates(action.state),
+        instance.vm_state ?? undefined,
+      )
     } catch (err) {
-      if (!(err instanceof UnexpectedTaskStateError)) throw err
+      if (!(err instanceof UnexpectedTaskStateError || err instanceof UnexpectedVmStateError)) throw err
       const now = await cell.store.instances.find(instance.uuid)
       if (now) this.check(ctx, now, action)
       throw err

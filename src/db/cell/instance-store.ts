@@ -28,6 +28,7 @@ import {
   InstanceNotFound,
   UnexpectedDeletingTaskStateError,
   UnexpectedTaskStateError,
+  UnexpectedVmStateError,
 } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
@@ -206,10 +207,17 @@ export class InstanceStore {
     if (Number(res.numUpdatedRows) > 0) return
     // Nothing matched: say why (gone, or another task got there first).
     const current = await this.get(uuid)
-    if (expectedTaskState) {
+    if (expectedTaskState && !expectedTaskState.includes(current.task_state)) {
       const Err =
         current.task_state === 'deleting' ? UnexpectedDeletingTaskStateError : UnexpectedTaskStateError
       throw new Err(uuid, expectedTaskState, current.task_state)
+    }
+    if (expectedVmState && current.vm_state !== expectedVmState) {
+      throw new UnexpectedVmStateError(uuid, expectedVmState, current.vm_state)
+    }
+    if (expectedTaskState) {
+      // It matched when read again: a change in between, which lost the race all the same.
+      throw new UnexpectedTaskStateError(uuid, expectedTaskState, current.task_state)
     }
   }
 
