@@ -36,12 +36,25 @@ export function actionPeek(body: unknown): string {
   return Object.keys(body)[0]!
 }
 
-/** Register `POST <path>` dispatching to `actions` by the body's one key. */
-export function actionRoute<Params>(app: FastifyInstance, path: string, actions: ActionMap<Params>): void {
+/**
+ * Register `POST <path>` dispatching to `actions` by the body's one key. `resourceExists`, when
+ * given, is asked before an unknown action is refused: an unknown action on a resource that is
+ * not there is that resource's 404 (Nova answers 400 without looking; tsnova looks first, so a
+ * client learns the more useful of the two mistakes).
+ */
+export function actionRoute<Params>(
+  app: FastifyInstance,
+  path: string,
+  actions: ActionMap<Params>,
+  resourceExists?: (request: FastifyRequest<{ Params: Params }>) => Promise<void>,
+): void {
   app.post<{ Params: Params }>(path, async (request, reply) => {
     const name = actionPeek(request.body)
     const action = actions.get(name)
-    if (!action) throw new Invalid(`There is no such action: ${name}`)
+    if (!action) {
+      await resourceExists?.(request)
+      throw new Invalid(`There is no such action: ${name}`)
+    }
     const v = request.apiVersion
     const tooOld = action.minVersion !== undefined && !v.atLeast(action.minVersion)
     const tooNew =

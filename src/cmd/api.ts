@@ -32,7 +32,7 @@ export async function startApi(
     cells,
     new ComputeTaskClient(rpc),
     hosts,
-    { defaultAvailabilityZone: config.default_availability_zone },
+    { defaultAvailabilityZone: config.default_availability_zone, host: config.host },
     log,
     imageService(rt),
     placing.placement,

@@ -70,6 +70,14 @@ export async function startCompute(
         memoryMb: config.reserved_host_memory_mb,
         diskGb: Math.ceil(config.reserved_host_disk_mb / 1024),
       },
+      shutdownTimeoutS: config.shutdown_timeout,
+      consoles: {
+        vnc: { enabled: config.vnc.enabled, baseUrl: config.vnc.novncproxy_base_url },
+        spice: { enabled: config.spice.enabled, baseUrl: config.spice.html5proxy_base_url },
+        rdp: { enabled: config.rdp.enabled, baseUrl: config.rdp.html5_proxy_base_url },
+        serial: { enabled: config.serial_console.enabled, baseUrl: config.serial_console.base_url },
+        mks: { enabled: config.mks.enabled, baseUrl: config.mks.mksproxy_base_url },
+      },
     },
     log,
   )

@@ -21,6 +21,8 @@ import { FlavorApi } from './flavors.js'
 import type { HostApi } from './hosts.js'
 import { InstanceActions } from './instance-actions.js'
 import type { PlacementRequests } from './placement-request.js'
+import { checkLock } from './server-actions/preconditions.js'
+import { ServerActions } from './server-actions/server-actions.js'
 import { ServerLister, type ServerListRequest } from './server-list.js'
 
 export interface CreateServerRequest {
@@ -55,6 +57,8 @@ export class ComputeApi {
   readonly flavors: FlavorApi
   /** The servers' action records (`os-instance-actions`), in each server's cell. */
   readonly actions: InstanceActions
+  /** What `POST /servers/{id}/action` and the console routes do to a located server. */
+  readonly serverActions: ServerActions
   private readonly lister: ServerLister
 
   constructor(
@@ -63,7 +67,8 @@ export class ComputeApi {
     private readonly computeTask: ComputeTaskClient,
     /** Services and hosts: whether a server's host is up, host_status. */
     private readonly hosts: HostApi,
-    private readonly options: { defaultAvailabilityZone: string },
+    /** `host`: this API's, on the events it records (Nova's CONF.host). */
+    private readonly options: { defaultAvailabilityZone: string; host?: string },
     private readonly log: Logger,
     /** The image service, to check `imageRef` (exists, visible, active, fits the flavor). */
     private readonly images?: ImageLookup,
@@ -73,6 +78,11 @@ export class ComputeApi {
     this.flavors = new FlavorApi(api)
     this.actions = new InstanceActions(cells)
     this.lister = new ServerLister(api, cells)
+    this.serverActions = new ServerActions({
+      isComputeUp: (host) => hosts.isComputeUp(host),
+      host: options.host ?? 'nova-api',
+      log,
+    })
   }
 
   async create(
@@ -178,7 +188,7 @@ export class ComputeApi {
   }
 
   /** A server and the cell it lives in (none while it waits as a build request). */
-  private async locate(
+  async locate(
     ctx: RequestContext,
     uuid: string,
     withDeleted = false,
@@ -223,6 +233,7 @@ export class ComputeApi {
       }
     }
     const { instance, cell } = await this.inCell(ctx, uuid)
+    checkLock(ctx, instance)
     if (instance.task_state === TaskState.DELETING) return
     await cell.store.actions.start({
       action: InstanceActionName.DELETE,
@@ -261,20 +272,6 @@ export class ComputeApi {
 
   hostStatus(hosts: readonly string[]): Promise<Map<string, string>> {
     return this.hosts.hostStatus(hosts)
-  }
-
-  /**
-   * Nova's `get_console_output`: the instance must have a host (`check_instance_host`), whose
-   * compute service reads the guest's console (an RPC call to `compute.<host>`, on its cell's bus).
-   */
-  async getConsoleOutput(
-    ctx: RequestContext,
-    instance: Instance,
-    length: number | string | null,
-  ): Promise<string> {
-    if (!instance.host) throw new InstanceNotReady(instance.uuid)
-    const { cell } = await this.inCell(ctx, instance.uuid)
-    return cell.compute.getConsoleOutput(ctx, instance, length)
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ComputeTaskClient, ConductorClient } from '../conductor/rpcapi.js'
+import type { ConsoleConnectInfo } from '../objects/console.js'
 import type { Instance } from '../objects/instance.js'
-import { PowerState, TaskState, VmState } from '../objects/states.js'
+import { TaskState, VmState } from '../objects/states.js'
 import { DELIVERY_RETRY, type RetryPolicy } from '../rpc/retry.js'
 import type { RequestContext } from '../shared/context.js'
 import { adminContext } from '../shared/context.js'
@@ -9,9 +10,31 @@ import type { VirtDriver } from '../virt/driver.js'
 import { BuildSlots } from './build-slots.js'
 import { BuildInstance, type BuildOutcomes } from './operations/build.js'
 import { ConsoleOutput } from './operations/console-output.js'
+import { InstanceTask } from './operations/instance-task.js'
+import { InterruptedActions } from './operations/interrupted-actions.js'
+import { PauseInstance } from './operations/pause.js'
+import { PowerStateSync } from './operations/power-sync.js'
+import { RebootInstance } from './operations/reboot.js'
+import { type ConsoleSettings, DEFAULT_CONSOLE_SETTINGS, RemoteConsole } from './operations/remote-console.js'
+import { ResumeInstance } from './operations/resume.js'
+import { SetAdminPassword } from './operations/set-admin-password.js'
+import { StartInstance } from './operations/start.js'
+import { StopInstance } from './operations/stop.js'
+import { SuspendInstance } from './operations/suspend.js'
 import { TerminateInstance } from './operations/terminate.js'
+import { TriggerCrashDump } from './operations/trigger-crash-dump.js'
+import { UnpauseInstance } from './operations/unpause.js'
 import { ConductorReports } from './reports.js'
-import type { BuildAndRunInstanceArgs, ComputeRpc, GetConsoleOutputArgs } from './rpcapi.js'
+import type {
+  BuildAndRunInstanceArgs,
+  ComputeRpc,
+  GetConsoleArgs,
+  GetConsoleOutputArgs,
+  InstanceArgs,
+  RebootInstanceArgs,
+  SetAdminPasswordArgs,
+  StopInstanceArgs,
+} from './rpcapi.js'
 
 export interface ComputeOptions {
   readonly host: string
@@ -20,6 +43,10 @@ export interface ComputeOptions {
   readonly maxConcurrentBuilds: number
   readonly allocationRatios: { cpu: number; ram: number; disk: number }
   readonly reserved: { vcpus: number; memoryMb: number; diskGb: number }
+  /** `[DEFAULT] shutdown_timeout` (Nova's default 60 s). */
+  readonly shutdownTimeoutS?: number
+  /** `[vnc]`, `[spice]`, `[rdp]`, `[serial_console]`, `[mks]` (Nova's defaults: VNC only). */
+  readonly consoles?: ConsoleSettings
 }
 
 /**
@@ -34,6 +61,18 @@ export class ComputeManager implements ComputeRpc, BuildOutcomes {
   private readonly build: BuildInstance
   private readonly terminate: TerminateInstance
   private readonly console: ConsoleOutput
+  private readonly stop: StopInstance
+  private readonly start: StartInstance
+  private readonly reboot: RebootInstance
+  private readonly pause: PauseInstance
+  private readonly unpause: UnpauseInstance
+  private readonly suspend: SuspendInstance
+  private readonly resume: ResumeInstance
+  private readonly crashDump: TriggerCrashDump
+  private readonly adminPassword: SetAdminPassword
+  private readonly remoteConsole: RemoteConsole
+  private readonly interrupted: InterruptedActions
+  private readonly powerSync: PowerStateSync
 
   constructor(
     private readonly driver: VirtDriver,
@@ -49,6 +88,28 @@ export class ComputeManager implements ComputeRpc, BuildOutcomes {
     this.build = new BuildInstance(driver, reports, computeTask, slots, this, log)
     this.terminate = new TerminateInstance(driver, reports, log)
     this.console = new ConsoleOutput(driver, log)
+    const task = new InstanceTask(driver, reports, log)
+    this.stop = new StopInstance(task, options.shutdownTimeoutS ?? 60)
+    this.start = new StartInstance(task)
+    this.reboot = new RebootInstance(task)
+    this.pause = new PauseInstance(task)
+    this.unpause = new UnpauseInstance(task)
+    this.suspend = new SuspendInstance(task)
+    this.resume = new ResumeInstance(task)
+    this.crashDump = new TriggerCrashDump(task)
+    this.adminPassword = new SetAdminPassword(task)
+    this.remoteConsole = new RemoteConsole(driver, options.consoles ?? DEFAULT_CONSOLE_SETTINGS, log)
+    this.interrupted = new InterruptedActions(task, {
+      stop: (ctx, instance) => this.stop.run(ctx, { instance, clean_shutdown: true }),
+      start: (ctx, instance) => this.start.run(ctx, { instance }),
+      reboot: (ctx, instance, kind) =>
+        this.reboot.run(ctx, { instance, block_device_info: null, reboot_type: kind }),
+      pause: (ctx, instance) => this.pause.run(ctx, { instance }),
+      unpause: (ctx, instance) => this.unpause.run(ctx, { instance }),
+      suspend: (ctx, instance) => this.suspend.run(ctx, { instance }),
+      resume: (ctx, instance) => this.resume.run(ctx, { instance }),
+    })
+    this.powerSync = new PowerStateSync(task, conductor, this.stop, options.host, log)
   }
 
   build_and_run_instance(ctx: RequestContext, args: BuildAndRunInstanceArgs): Promise<void> {
@@ -61,6 +122,62 @@ export class ComputeManager implements ComputeRpc, BuildOutcomes {
 
   get_console_output(ctx: RequestContext, args: GetConsoleOutputArgs): Promise<string> {
     return this.console.run(ctx, args)
+  }
+
+  stop_instance(ctx: RequestContext, args: StopInstanceArgs): Promise<void> {
+    return this.stop.run(ctx, args)
+  }
+
+  start_instance(ctx: RequestContext, args: InstanceArgs): Promise<void> {
+    return this.start.run(ctx, args)
+  }
+
+  reboot_instance(ctx: RequestContext, args: RebootInstanceArgs): Promise<void> {
+    return this.reboot.run(ctx, args)
+  }
+
+  pause_instance(ctx: RequestContext, args: InstanceArgs): Promise<void> {
+    return this.pause.run(ctx, args)
+  }
+
+  unpause_instance(ctx: RequestContext, args: InstanceArgs): Promise<void> {
+    return this.unpause.run(ctx, args)
+  }
+
+  suspend_instance(ctx: RequestContext, args: InstanceArgs): Promise<void> {
+    return this.suspend.run(ctx, args)
+  }
+
+  resume_instance(ctx: RequestContext, args: InstanceArgs): Promise<void> {
+    return this.resume.run(ctx, args)
+  }
+
+  trigger_crash_dump(ctx: RequestContext, args: InstanceArgs): Promise<void> {
+    return this.crashDump.run(ctx, args)
+  }
+
+  set_admin_password(ctx: RequestContext, args: SetAdminPasswordArgs): Promise<null> {
+    return this.adminPassword.run(ctx, args)
+  }
+
+  get_vnc_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo> {
+    return this.remoteConsole.run(ctx, 'vnc', args)
+  }
+
+  get_spice_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo> {
+    return this.remoteConsole.run(ctx, 'spice', args)
+  }
+
+  get_rdp_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo> {
+    return this.remoteConsole.run(ctx, 'rdp', args)
+  }
+
+  get_serial_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo> {
+    return this.remoteConsole.run(ctx, 'serial', args)
+  }
+
+  get_mks_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo> {
+    return this.remoteConsole.run(ctx, 'mks', args)
   }
 
   async buildFailed(): Promise<void> {
@@ -101,36 +218,15 @@ export class ComputeManager implements ComputeRpc, BuildOutcomes {
     })
   }
 
-  /**
-   * Nova's `_sync_power_states`: the hypervisor is the truth about power. A guest that stopped
-   * (or vanished) while its server is ACTIVE makes the server SHUTOFF, as Nova's stop call would.
-   */
+  /** Nova's `_sync_power_states` periodic task (see PowerStateSync). */
   async syncPowerStates(): Promise<void> {
-    const ctx = adminContext()
-    const instances = await this.conductor.instanceGetAllByHost(ctx, this.options.host)
-    for (const inst of instances) {
-      // Something is in flight for it; the next pass will look again.
-      if (inst.task_state !== null) continue
-      const info = await this.driver.getInfo(inst)
-      const power = info?.power_state ?? PowerState.NOSTATE
-      if (power === inst.power_state) continue
-      const stopped =
-        inst.vm_state === VmState.ACTIVE && (power === PowerState.SHUTDOWN || power === PowerState.NOSTATE)
-      if (stopped)
-        this.log.warn({ instance_uuid: inst.uuid, power }, 'Instance shutdown by itself. Stopping it.')
-      await this.conductor
-        .instanceUpdate(ctx, {
-          instance_uuid: inst.uuid,
-          updates: stopped ? { power_state: power, vm_state: VmState.STOPPED } : { power_state: power },
-          expected_task_state: [null],
-        })
-        .catch((err: Error) =>
-          this.log.info({ err: err.message, instance_uuid: inst.uuid }, 'power state sync skipped'),
-        )
-    }
+    await this.powerSync.run(adminContext())
   }
 
-  /** On start: builds this host had in flight when it died can never finish; say so. */
+  /**
+   * On start: builds this host had in flight when it died can never finish (say so); deletes
+   * and other actions it had in flight are finished.
+   */
   async initHost(): Promise<void> {
     const ctx = adminContext()
     const instances = await this.conductor.instanceGetAllByHost(ctx, this.options.host)
@@ -153,6 +249,15 @@ export class ComputeManager implements ComputeRpc, BuildOutcomes {
           .catch(() => undefined)
       } else if (inst.task_state === TaskState.DELETING) {
         await this.terminate.run(ctx, { instance: inst })
+      } else if (this.interrupted.handles(inst)) {
+        await this.interrupted
+          .recover(ctx, inst)
+          .catch((err: Error) =>
+            this.log.warn(
+              { err: err.message, instance_uuid: inst.uuid },
+              'could not finish an interrupted action',
+            ),
+          )
       }
     }
   }

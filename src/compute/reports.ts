@@ -31,6 +31,15 @@ export class ConductorReports {
 /** Nova's event names: the service prefix and the manager method that does the work. */
 export const BUILD_EVENT = 'compute__do_build_and_run_instance'
 export const TERMINATE_EVENT = 'compute_terminate_instance'
+export const STOP_EVENT = 'compute_stop_instance'
+export const START_EVENT = 'compute_start_instance'
+export const REBOOT_EVENT = 'compute_reboot_instance'
+export const PAUSE_EVENT = 'compute_pause_instance'
+export const UNPAUSE_EVENT = 'compute_unpause_instance'
+export const SUSPEND_EVENT = 'compute_suspend_instance'
+export const RESUME_EVENT = 'compute_resume_instance'
+export const TRIGGER_CRASH_DUMP_EVENT = 'compute_trigger_crash_dump'
+export const SET_ADMIN_PASSWORD_EVENT = 'compute_set_admin_password'
 
 export function succeededEvent(started: ActionEventReport): ActionEventReport {
   return { ...started, finish_time: dbNow(), result: 'Success' }

@@ -1,4 +1,6 @@
+import type { ConsoleConnectInfo, ConsoleKind } from '../objects/console.js'
 import type { Instance, RequestSpec, Selection } from '../objects/instance.js'
+import type { RebootKind } from '../objects/states.js'
 import { type Rpc, VersionedRpcClient } from '../rpc/rpc.js'
 import { type RpcApiVersions, UNCAPPED, type VersionCapSource } from '../rpc/version-cap.js'
 import type { RequestContext } from '../shared/context.js'
@@ -34,12 +36,60 @@ export interface GetConsoleOutputArgs {
   readonly max_bytes?: number | null
 }
 
+/** An operation on one instance, named by the instance as the API last saw it. */
+export interface InstanceArgs {
+  readonly instance: Instance
+}
+
+export interface StopInstanceArgs extends InstanceArgs {
+  /** Give the guest `shutdown_timeout` to shut down cleanly before forcing it off. */
+  readonly clean_shutdown: boolean
+}
+
+export interface RebootInstanceArgs extends InstanceArgs {
+  /** Always null: the host reads the instance's block devices itself (Nova's 5.0+ senders too). */
+  readonly block_device_info: null
+  readonly reboot_type: RebootKind
+}
+
+export interface SetAdminPasswordArgs extends InstanceArgs {
+  readonly new_pass: string
+}
+
+/** A console request: the type as the API was given it (`novnc`, `spice-html5`, …). */
+export interface GetConsoleArgs extends InstanceArgs {
+  readonly console_type: string | null
+}
+
 /** The compute service's RPC surface (`compute.<host>`). */
 export interface ComputeRpc {
   build_and_run_instance(ctx: RequestContext, args: BuildAndRunInstanceArgs): Promise<void>
-  terminate_instance(ctx: RequestContext, args: { instance: Instance }): Promise<void>
+  terminate_instance(ctx: RequestContext, args: InstanceArgs): Promise<void>
   get_console_output(ctx: RequestContext, args: GetConsoleOutputArgs): Promise<string>
+  stop_instance(ctx: RequestContext, args: StopInstanceArgs): Promise<void>
+  start_instance(ctx: RequestContext, args: InstanceArgs): Promise<void>
+  reboot_instance(ctx: RequestContext, args: RebootInstanceArgs): Promise<void>
+  pause_instance(ctx: RequestContext, args: InstanceArgs): Promise<void>
+  unpause_instance(ctx: RequestContext, args: InstanceArgs): Promise<void>
+  suspend_instance(ctx: RequestContext, args: InstanceArgs): Promise<void>
+  resume_instance(ctx: RequestContext, args: InstanceArgs): Promise<void>
+  trigger_crash_dump(ctx: RequestContext, args: InstanceArgs): Promise<void>
+  set_admin_password(ctx: RequestContext, args: SetAdminPasswordArgs): Promise<null>
+  get_vnc_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo>
+  get_spice_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo>
+  get_rdp_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo>
+  get_serial_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo>
+  get_mks_console(ctx: RequestContext, args: GetConsoleArgs): Promise<ConsoleConnectInfo>
 }
+
+/** The console methods, by the protocol each serves. */
+export const CONSOLE_METHODS = {
+  vnc: 'get_vnc_console',
+  spice: 'get_spice_console',
+  rdp: 'get_rdp_console',
+  serial: 'get_serial_console',
+  mks: 'get_mks_console',
+} as const satisfies Record<ConsoleKind, keyof ComputeRpc>
 
 /**
  * The compute RPC API's versions. tsnova's compute API starts at Nova's 6.0, and every form it
@@ -48,15 +98,33 @@ export interface ComputeRpc {
  */
 export const COMPUTE_RPC_API = {
   name: 'compute',
-  current: '6.1',
+  current: '6.2',
   methods: {
     build_and_run_instance: '6.0',
     terminate_instance: '6.0',
     get_console_output: '6.1',
+    stop_instance: '6.2',
+    start_instance: '6.2',
+    reboot_instance: '6.2',
+    pause_instance: '6.2',
+    unpause_instance: '6.2',
+    suspend_instance: '6.2',
+    resume_instance: '6.2',
+    trigger_crash_dump: '6.2',
+    set_admin_password: '6.2',
+    get_vnc_console: '6.2',
+    get_spice_console: '6.2',
+    get_rdp_console: '6.2',
+    get_serial_console: '6.2',
+    get_mks_console: '6.2',
   },
   history: [
     ['6.0', "Nova's compute RPC API 6.0: build_and_run_instance, terminate_instance, get_console_output"],
     ['6.1', 'get_console_output: tail_length is an integer (or null) only, and max_bytes is added'],
+    [
+      '6.2',
+      "the single-host actions, in Nova's 6.0 forms: stop/start/reboot/pause/unpause/suspend/resume_instance, trigger_crash_dump, set_admin_password, get_{vnc,spice,rdp,serial,mks}_console",
+    ],
   ],
 } as const satisfies RpcApiVersions<keyof ComputeRpc>
 
@@ -68,6 +136,8 @@ export const COMPUTE_RPC_VERSION = COMPUTE_RPC_API.current
  *   fails fast with RpcVersionCapError.
  * - get_console_output (6.1): capped at 6.0, the 6.0 form is sent (no max_bytes) and the answer
  *   is cut to `maxBytes` here, so the caller gets the same text; only more of it crosses the bus.
+ * - the single-host actions (6.2): a compute below 6.2 serves none of them, so a cap below 6.2
+ *   fails fast (`supports` tells the API beforehand, so it refuses before changing anything).
  */
 export class ComputeClient {
   private readonly client: VersionedRpcClient<keyof ComputeRpc>
@@ -83,6 +153,67 @@ export class ComputeClient {
 
   terminateInstance(ctx: RequestContext, instance: Instance): Promise<void> {
     return this.client.cast(ctx, 'terminate_instance', { instance }, { server: instance.host! })
+  }
+
+  /** Whether the cap in force lets `method` go out in its current form. */
+  async supports(method: keyof ComputeRpc): Promise<boolean> {
+    return (await this.client.router()).canSendVersion(COMPUTE_RPC_API.methods[method])
+  }
+
+  stopInstance(ctx: RequestContext, instance: Instance, cleanShutdown = true): Promise<void> {
+    const args: StopInstanceArgs = { instance, clean_shutdown: cleanShutdown }
+    return this.client.cast(ctx, 'stop_instance', args, { server: instance.host! })
+  }
+
+  startInstance(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.castInstance(ctx, 'start_instance', instance)
+  }
+
+  rebootInstance(ctx: RequestContext, instance: Instance, kind: RebootKind): Promise<void> {
+    const args: RebootInstanceArgs = { instance, block_device_info: null, reboot_type: kind }
+    return this.client.cast(ctx, 'reboot_instance', args, { server: instance.host! })
+  }
+
+  pauseInstance(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.castInstance(ctx, 'pause_instance', instance)
+  }
+
+  unpauseInstance(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.castInstance(ctx, 'unpause_instance', instance)
+  }
+
+  suspendInstance(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.castInstance(ctx, 'suspend_instance', instance)
+  }
+
+  resumeInstance(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.castInstance(ctx, 'resume_instance', instance)
+  }
+
+  triggerCrashDump(ctx: RequestContext, instance: Instance): Promise<void> {
+    return this.castInstance(ctx, 'trigger_crash_dump', instance)
+  }
+
+  /** An RPC call: the API answers only once the guest's agent took the password (or refused). */
+  async setAdminPassword(ctx: RequestContext, instance: Instance, password: string): Promise<void> {
+    const args: SetAdminPasswordArgs = { instance, new_pass: password }
+    await this.client.call(ctx, 'set_admin_password', args, { server: instance.host! })
+  }
+
+  /** An RPC call: the host checks the console is enabled and answers where it listens, with a token. */
+  getConsole(
+    ctx: RequestContext,
+    instance: Instance,
+    kind: ConsoleKind,
+    consoleType: string | null,
+  ): Promise<ConsoleConnectInfo> {
+    const args: GetConsoleArgs = { instance, console_type: consoleType }
+    return this.client.call(ctx, CONSOLE_METHODS[kind], args, { server: instance.host! })
+  }
+
+  private castInstance(ctx: RequestContext, method: keyof ComputeRpc, instance: Instance): Promise<void> {
+    const args: InstanceArgs = { instance }
+    return this.client.cast(ctx, method, args, { server: instance.host! })
   }
 
   /**

@@ -40,12 +40,17 @@ export class ConductorManager implements ConductorRpc {
   }
 
   async instance_update(ctx: RequestContext, args: InstanceUpdateArgs): Promise<void> {
-    await this.store.instances.update(
-      args.instance_uuid,
-      args.updates,
-      args.expected_task_state,
-      args.expected_vm_state,
-    )
+    // No change and nothing to compare: an event alone (an operation that moves no state).
+    const eventOnly =
+      Object.keys(args.updates).length === 0 && !args.expected_task_state && !args.expected_vm_state
+    if (!eventOnly) {
+      await this.store.instances.update(
+        args.instance_uuid,
+        args.updates,
+        args.expected_task_state,
+        args.expected_vm_state,
+      )
+    }
     if (args.action_event) await this.recordEvent(ctx, args.instance_uuid, args.action_event)
   }
 

@@ -1,4 +1,5 @@
 import type { Cell } from '../cells/cell-router.js'
+import type { ComputeClient } from '../compute/rpcapi.js'
 import type { ApiStore } from '../db/api/api-store.js'
 import type { StalledState } from '../db/cell/instance-store.js'
 import type { BuildRequestInstance, Instance, RequestSpec } from '../objects/instance.js'
@@ -32,9 +33,28 @@ const SCHEDULING: StalledState = { vmState: VmState.BUILDING, taskState: TaskSta
 const DELETING: StalledState = { taskState: TaskState.DELETING }
 
 /**
+ * The task_states the API sets before it casts an action to the server's host, each with the
+ * cast that carries it out: while one stands still, its message may have been lost.
+ */
+const ACTION_CASTS: Readonly<
+  Record<string, (compute: ComputeClient, ctx: RequestContext, instance: Instance) => Promise<void>>
+> = {
+  [TaskState.POWERING_OFF]: (c, ctx, i) => c.stopInstance(ctx, i),
+  [TaskState.POWERING_ON]: (c, ctx, i) => c.startInstance(ctx, i),
+  [TaskState.REBOOTING]: (c, ctx, i) => c.rebootInstance(ctx, i, 'SOFT'),
+  [TaskState.REBOOTING_HARD]: (c, ctx, i) => c.rebootInstance(ctx, i, 'HARD'),
+  [TaskState.PAUSING]: (c, ctx, i) => c.pauseInstance(ctx, i),
+  [TaskState.UNPAUSING]: (c, ctx, i) => c.unpauseInstance(ctx, i),
+  [TaskState.SUSPENDING]: (c, ctx, i) => c.suspendInstance(ctx, i),
+  [TaskState.RESUMING]: (c, ctx, i) => c.resumeInstance(ctx, i),
+}
+const ACTING: StalledState = { taskState: Object.keys(ACTION_CASTS) }
+
+/**
  * Sends again the messages of work that stood still, because its message was lost (a broker
  * restart with transient queues, a reply that never came): build requests no conductor took,
- * builds their host never started, deletes their host never finished. Every message it sends is
+ * builds their host never started, deletes their host never finished, actions (stop, reboot,
+ * pause, …) their host never took. Every message it sends is
  * idempotent where it lands, so a re-drive of work that was only slow costs a duplicate, no more.
  * Each item is first marked (its `updated_at` moved to now, compare-and-swap on the old value),
  * so of several conductors one re-drives it, and not again before another threshold has passed.
@@ -56,13 +76,14 @@ export class StalledWorkRedriver {
     this.clock = options.clock ?? systemClock
   }
 
-  /** One pass over the three kinds of work. Stops early while the message bus is unreachable. */
+  /** One pass over the four kinds of work. Stops early while the message bus is unreachable. */
   async run(): Promise<void> {
     const before = dbNow(new Date(this.clock.now() - this.options.thresholdS * 1000))
     try {
       await this.redriveBuildRequests(before)
       await this.redriveBuilds(before)
       await this.redriveDeletes(before)
+      await this.redriveActions(before)
     } catch (err) {
       if (!isMessagingFailure(err)) throw err
       this.log.warn({ err: (err as Error).message }, 're-drive paused: the message bus is unreachable')
@@ -157,6 +178,52 @@ export class StalledWorkRedriver {
       )
       await this.cell.compute.terminateInstance(ctx, instance)
     }
+  }
+
+  /**
+   * Actions (stop, start, reboot, pause, …) whose host never took them: their cast again, if
+   * the host is up (one that is down finishes them when it starts again). The host's
+   * compare-and-swaps, and its one operation per instance at a time, make a cast that was only
+   * slow cost a duplicate, no more. One never carried out ends where it began: the task_state
+   * cleared, with a fault.
+   */
+  private async redriveActions(before: string): Promise<void> {
+    const hostUp = new Map<string, boolean>()
+    for (const { instance, redrives } of await this.cell.store.instances.listStalled(
+      ACTING,
+      before,
+      this.batchSize,
+    )) {
+      const host = instance.host
+      const cast = ACTION_CASTS[instance.task_state ?? '']
+      if (!host || !cast) continue
+      if (!hostUp.has(host)) hostUp.set(host, await this.isComputeUp(host))
+      if (!hostUp.get(host)) continue
+      if (!(await this.cell.store.instances.touchStalled(instance.uuid, ACTING, before))) continue
+      if (redrives >= this.options.maxAttempts) {
+        await this.giveUpAction(instance, host)
+        continue
+      }
+      const ctx = await this.contextOfLastAction(instance)
+      this.log.warn(
+        { instance_uuid: instance.uuid, host, task_state: instance.task_state, request_id: ctx.requestId },
+        'action not taken by its host; sending it again',
+      )
+      await cast(this.cell.compute, ctx, instance)
+    }
+  }
+
+  /** An action its host never carried out: nothing happened, so the server is left as it was. */
+  private async giveUpAction(instance: Instance, host: string): Promise<void> {
+    const message = `Action ${instance.task_state} of instance ${instance.uuid} never completed on host ${host}${this.tried()}`
+    this.log.error({ instance_uuid: instance.uuid, host }, message)
+    const { store } = this.cell
+    await store.instances.addFault(instance.uuid, { code: 500, message, host })
+    await store.instances
+      .update(instance.uuid, { task_state: null }, [instance.task_state])
+      .catch((err: Error) =>
+        this.log.info({ err: err.message }, 'instance moved on meanwhile; left as it is'),
+      )
   }
 
   /** The words every give-up fault ends with. */

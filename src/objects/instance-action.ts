@@ -49,7 +49,20 @@ export interface ActionEventReport {
 export const InstanceActionName = {
   CREATE: 'create',
   DELETE: 'delete',
+  STOP: 'stop',
+  START: 'start',
+  REBOOT: 'reboot',
+  PAUSE: 'pause',
+  UNPAUSE: 'unpause',
+  SUSPEND: 'suspend',
+  RESUME: 'resume',
+  LOCK: 'lock',
+  UNLOCK: 'unlock',
+  RESET_STATE: 'resetState',
+  TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
+  CHANGE_PASSWORD: 'changePassword',
 } as const
+export type InstanceActionName = (typeof InstanceActionName)[keyof typeof InstanceActionName]
 
 /** How `os-instance-actions` pages (2.58+): newest first, after `marker`, within a time window. */
 export interface ActionPage {

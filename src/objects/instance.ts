@@ -28,7 +28,13 @@ export interface Instance {
   readonly access_ip_v6: string | null
   readonly progress: number | null
   readonly locked: boolean
+  /** Who locked it: `owner` (its project) or `admin` (anyone else); null when unlocked. */
   readonly locked_by: string | null
+  /**
+   * Nova's system metadata: what services keep about the instance that users do not set
+   * (`locked_reason` now; later `old_vm_state`, `shelved_*`, the password's pieces).
+   */
+  readonly system_metadata: Readonly<Record<string, string>>
   readonly root_device_name: string | null
   readonly launched_at: string | null
   readonly terminated_at: string | null
@@ -63,6 +69,12 @@ export type InstanceUpdates = Partial<
     | 'root_device_name'
   >
 >
+
+/** Nova's system metadata keys that tsnova keeps. */
+export const SystemMetadataKey = {
+  /** Why the server is locked (2.73+), from `lock`'s `locked_reason`. */
+  LOCKED_REASON: 'locked_reason',
+} as const
 
 /** Nova's `instance_name_template`: `instance-%08x` of the row id. */
 export function instanceName(id: number): string {
@@ -205,6 +217,7 @@ export function instanceFromBuildRequest(br: BuildRequestInstance): Instance {
     progress: 0,
     locked: false,
     locked_by: null,
+    system_metadata: {},
     root_device_name: null,
     launched_at: null,
     terminated_at: null,

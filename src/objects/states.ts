@@ -15,14 +15,97 @@ export const VmState = {
 } as const
 export type VmState = (typeof VmState)[keyof typeof VmState]
 
+/** Every task_state of Nova's (nova/compute/task_states.py), as stored. */
 export const TaskState = {
   SCHEDULING: 'scheduling',
   BLOCK_DEVICE_MAPPING: 'block_device_mapping',
   NETWORKING: 'networking',
   SPAWNING: 'spawning',
+  IMAGE_SNAPSHOT: 'image_snapshot',
+  IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
+  IMAGE_PENDING_UPLOAD: 'image_pending_upload',
+  IMAGE_UPLOADING: 'image_uploading',
+  IMAGE_BACKUP: 'image_backup',
+  UPDATING_PASSWORD: 'updating_password',
+  RESIZE_PREP: 'resize_prep',
+  RESIZE_MIGRATING: 'resize_migrating',
+  RESIZE_MIGRATED: 'resize_migrated',
+  RESIZE_FINISH: 'resize_finish',
+  RESIZE_REVERTING: 'resize_reverting',
+  RESIZE_CONFIRMING: 'resize_confirming',
+  REBOOTING: 'rebooting',
+  REBOOT_PENDING: 'reboot_pending',
+  REBOOT_STARTED: 'reboot_started',
+  REBOOTING_HARD: 'rebooting_hard',
+  REBOOT_PENDING_HARD: 'reboot_pending_hard',
+  REBOOT_STARTED_HARD: 'reboot_started_hard',
+  PAUSING: 'pausing',
+  UNPAUSING: 'unpausing',
+  SUSPENDING: 'suspending',
+  RESUMING: 'resuming',
+  POWERING_OFF: 'powering-off',
+  POWERING_ON: 'powering-on',
+  RESCUING: 'rescuing',
+  UNRESCUING: 'unrescuing',
+  REBUILDING: 'rebuilding',
+  REBUILD_BLOCK_DEVICE_MAPPING: 'rebuild_block_device_mapping',
+  REBUILD_SPAWNING: 'rebuild_spawning',
+  MIGRATING: 'migrating',
   DELETING: 'deleting',
+  SOFT_DELETING: 'soft-deleting',
+  RESTORING: 'restoring',
+  SHELVING: 'shelving',
+  SHELVING_IMAGE_PENDING_UPLOAD: 'shelving_image_pending_upload',
+  SHELVING_IMAGE_UPLOADING: 'shelving_image_uploading',
+  SHELVING_OFFLOADING: 'shelving_offloading',
+  UNSHELVING: 'unshelving',
 } as const
 export type TaskState = (typeof TaskState)[keyof typeof TaskState]
+
+/** A soft reboot asks the guest to restart; a hard one resets it (and starts it if it is off). */
+export type RebootKind = 'SOFT' | 'HARD'
+
+/** vm_states a soft reboot starts from (Nova's `ALLOW_SOFT_REBOOT`). */
+export const ALLOW_SOFT_REBOOT: readonly VmState[] = [VmState.ACTIVE]
+/** vm_states a hard reboot starts from: it also recovers a server in ERROR (`ALLOW_HARD_REBOOT`). */
+export const ALLOW_HARD_REBOOT: readonly VmState[] = [
+  VmState.ACTIVE,
+  VmState.STOPPED,
+  VmState.PAUSED,
+  VmState.SUSPENDED,
+  VmState.ERROR,
+]
+/** vm_states a crash dump may be triggered in (`ALLOW_TRIGGER_CRASH_DUMP`). */
+export const ALLOW_TRIGGER_CRASH_DUMP: readonly VmState[] = [
+  VmState.ACTIVE,
+  VmState.PAUSED,
+  VmState.RESCUED,
+  VmState.RESIZED,
+  VmState.ERROR,
+]
+/** task_states a hard reboot may interrupt (`task_states.ALLOW_REBOOT`). */
+export const ALLOW_REBOOT: readonly (TaskState | null)[] = [
+  null,
+  TaskState.REBOOTING,
+  TaskState.REBOOT_PENDING,
+  TaskState.REBOOT_STARTED,
+  TaskState.RESUMING,
+  TaskState.REBOOTING_HARD,
+  TaskState.UNPAUSING,
+  TaskState.PAUSING,
+  TaskState.SUSPENDING,
+]
+/** The task_states of a soft reboot under way, and of a hard one. */
+export const SOFT_REBOOT_STATES: readonly TaskState[] = [
+  TaskState.REBOOTING,
+  TaskState.REBOOT_PENDING,
+  TaskState.REBOOT_STARTED,
+]
+export const HARD_REBOOT_STATES: readonly TaskState[] = [
+  TaskState.REBOOTING_HARD,
+  TaskState.REBOOT_PENDING_HARD,
+  TaskState.REBOOT_STARTED_HARD,
+]
 
 /** Values match libvirt's virDomainState, as Nova's do. */
 export const PowerState = {
@@ -34,6 +117,16 @@ export const PowerState = {
   SUSPENDED: 7,
 } as const
 export type PowerState = (typeof PowerState)[keyof typeof PowerState]
+
+/** Power states by name, as Nova's messages and notifications spell them (`power_state.STATE_MAP`). */
+export const POWER_STATE_NAMES: Readonly<Record<number, string>> = {
+  0: 'pending',
+  1: 'running',
+  3: 'paused',
+  4: 'shutdown',
+  6: 'crashed',
+  7: 'suspended',
+}
 
 const taskOverrides: Record<string, Record<string, string>> = {
   active: {

@@ -21,6 +21,12 @@ export interface ServiceVersionEntry {
 export const SERVICE_VERSION_HISTORY: readonly ServiceVersionEntry[] = [
   { serviceVersion: 64, computeRpc: '6.0', change: "tsnova's first services, at Nova's Zed version" },
   { serviceVersion: 65, computeRpc: '6.1', change: 'compute RPC 6.1: get_console_output takes max_bytes' },
+  {
+    serviceVersion: 66,
+    computeRpc: '6.2',
+    change:
+      'compute RPC 6.2: stop, start, reboot, pause, unpause, suspend, resume, crash dump, admin password, remote consoles',
+  },
 ]
 
 /** This release's service version: what its services write into their `services` rows. */

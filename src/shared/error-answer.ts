@@ -53,7 +53,8 @@ export function errorAnswer(error: unknown, wording: ApiWording): ErrorAnswer {
     return { status: 503, message, unexpected: false }
   }
   if (error instanceof ApiError) {
-    const status = Math.min(error.code, 500)
+    // 501 says the feature is missing, which callers act on; other 5xx are our failures.
+    const status = error.code === 501 ? 501 : Math.min(error.code, 500)
     return { status, message: error.message, unexpected: status === 500 }
   }
   const status = frameworkStatus(error)

@@ -153,7 +153,63 @@ export class UnexpectedVmStateError extends Conflict {
     )
   }
 }
+/**
+ * An action refused for the instance's state (Nova's InstanceInvalidState as the API words it):
+ * `Cannot '<action>' instance <uuid> while it is in <attr> <state>`.
+ */
 export class InstanceInvalidState extends Conflict {}
+/** Nova's InstanceIsLocked: a locked server refuses what its owner asks (admins pass). */
+export class InstanceIsLocked extends InstanceInvalidState {
+  constructor(instanceUuid: string) {
+    super(`Instance ${instanceUuid} is locked`)
+  }
+}
+/**
+ * The instance's compute service is down (Nova's `check_instance_host(check_is_up=True)`): said
+ * at once rather than after a call's timeout, and without naming the host.
+ */
+export class ComputeServiceDown extends Conflict {
+  constructor() {
+    super('Service is unavailable at this time.')
+  }
+}
+/** A driver (or guest) without this operation: Nova's NotImplementedError, a 501. */
+export class NotImplementedByDriver extends ApiError {
+  override readonly code = 501
+}
+export class ConsoleTypeInvalid extends Invalid {
+  constructor(consoleType: string | null) {
+    super(`Invalid console type ${consoleType}`)
+  }
+}
+/** The console type is switched off on the host (`[vnc] enabled` and its kin). */
+export class ConsoleTypeUnavailable extends Invalid {
+  constructor(consoleType: string | null) {
+    super(`Unavailable console type ${consoleType}.`)
+  }
+}
+/** `changePassword` failed on the host; the API answers 409 (Nova's InstancePasswordSetFailed). */
+export class InstancePasswordSetFailed extends Conflict {
+  constructor(instanceUuid: string, reason: string) {
+    super(`Failed to set admin password on ${instanceUuid} because ${reason}`)
+  }
+}
+export class SetAdminPasswdNotSupported extends Conflict {
+  constructor() {
+    super('Set admin password is not supported')
+  }
+}
+export class InstanceAgentNotEnabled extends Conflict {
+  constructor() {
+    super('Guest agent is not enabled for the instance')
+  }
+}
+/** The guest is not running (Nova's InstanceNotRunning, e.g. a crash dump of a stopped guest). */
+export class InstanceNotRunning extends Invalid {
+  constructor(instanceUuid: string) {
+    super(`Instance ${instanceUuid} is not running.`)
+  }
+}
 /** The build failed on this host in a way another host may not: try an alternate. */
 export class RescheduledException extends ApiError {}
 export class BuildAbortException extends ApiError {}
@@ -198,6 +254,15 @@ for (const cls of [
   MessagingUnavailable,
   NoValidHost,
   InstanceInvalidState,
+  InstanceIsLocked,
+  ComputeServiceDown,
+  NotImplementedByDriver,
+  ConsoleTypeInvalid,
+  ConsoleTypeUnavailable,
+  InstancePasswordSetFailed,
+  SetAdminPasswdNotSupported,
+  InstanceAgentNotEnabled,
+  InstanceNotRunning,
   RescheduledException,
   BuildAbortException,
   MessagingTimeout,
@@ -215,6 +280,17 @@ for (const cls of [
   remoteClasses.set(cls.name, cls as unknown as new (message: string) => ApiError)
 }
 
+/** The HTTP status of each kind of error, most specific first, for errors rebuilt from a remote failure. */
+const STATUS_BY_KIND: readonly [abstract new (...args: never[]) => ApiError, number][] = [
+  [Invalid, 400],
+  [Forbidden, 403],
+  [NotFound, 404],
+  [Conflict, 409],
+  [NotImplementedByDriver, 501],
+  [ServiceUnavailable, 503],
+  [MessagingTimeout, 504],
+]
+
 /**
  * Rebuild an error raised on the far side of an RPC call. The message is kept verbatim (the
  * constructors that format messages are bypassed) so the caller sees exactly what the remote said.
@@ -223,6 +299,9 @@ export function errorFromRemote(className: string, message: string): ApiError {
   const cls = remoteClasses.get(className)
   if (!cls) return new RemoteError(className, message)
   const err = Object.create(cls.prototype) as ApiError
+  // The constructor that sets `code` is bypassed too: the status follows from the kind of error.
+  const code = STATUS_BY_KIND.find(([kind]) => err instanceof kind)?.[1] ?? 500
+  Object.defineProperty(err, 'code', { value: code, writable: false, configurable: true })
   Object.defineProperty(err, 'message', { value: message, writable: true, configurable: true })
   Object.defineProperty(err, 'name', { value: className, writable: true, configurable: true })
   Error.captureStackTrace(err, errorFromRemote)

@@ -361,6 +361,63 @@ describe('the openstack CLI against the all-in-one', () => {
   )
 
   it(
+    'server stop, start, reboot [--hard] --wait, pause, unpause, suspend, resume, lock, unlock',
+    async () => {
+      const statusOf = async () => (await json<{ status: string }>(admin, 'server', 'show', 'e2e-vm1')).status
+      /** The CLI has --wait for reboot only: the others are polled, as a user would. */
+      const reaches = async (status: string) => {
+        const deadline = Date.now() + 30_000
+        while ((await statusOf()) !== status) {
+          expect(Date.now(), `e2e-vm1 never reached ${status}`).toBeLessThan(deadline)
+          await new Promise((r) => setTimeout(r, 300))
+        }
+      }
+      const ok = async (...args: string[]) => {
+        const res = await run(admin, ...args)
+        expect(res.code, `openstack ${args.join(' ')}: ${res.stderr}`).toBe(0)
+      }
+      const steps: [string[], string][] = [
+        [['server', 'stop', 'e2e-vm1'], 'SHUTOFF'],
+        [['server', 'start', 'e2e-vm1'], 'ACTIVE'],
+        [['server', 'reboot', '--wait', 'e2e-vm1'], 'ACTIVE'],
+        [['server', 'reboot', '--hard', '--wait', 'e2e-vm1'], 'ACTIVE'],
+        [['server', 'pause', 'e2e-vm1'], 'PAUSED'],
+        [['server', 'unpause', 'e2e-vm1'], 'ACTIVE'],
+        [['server', 'suspend', 'e2e-vm1'], 'SUSPENDED'],
+        [['server', 'resume', 'e2e-vm1'], 'ACTIVE'],
+      ]
+      for (const [args, status] of steps) {
+        await ok(...args)
+        await reaches(status)
+      }
+      await ok('--os-compute-api-version', '2.73', 'server', 'lock', '--reason', 'e2e', 'e2e-vm1')
+      const locked = await json(admin, '--os-compute-api-version', '2.73', 'server', 'show', 'e2e-vm1')
+      expect(locked).toMatchObject({ locked: true, locked_reason: 'e2e', status: 'ACTIVE' })
+      await ok('server', 'unlock', 'e2e-vm1')
+      expect(
+        await json(admin, '--os-compute-api-version', '2.73', 'server', 'show', 'e2e-vm1'),
+      ).toMatchObject({
+        locked: false,
+        locked_reason: null,
+      })
+      const events = await json<{ Action: string }[]>(admin, 'server', 'event', 'list', 'e2e-vm1')
+      expect(events.map((e) => e.Action).slice(0, 10)).toEqual([
+        'unlock',
+        'lock',
+        'resume',
+        'suspend',
+        'unpause',
+        'pause',
+        'reboot',
+        'reboot',
+        'start',
+        'stop',
+      ])
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
     'project create, user create, role add; a member of another project sees none of them and gets 403s',
     async () => {
       const project = await json(admin, 'project', 'create', '--description', 'e2e', 'e2e-demo')

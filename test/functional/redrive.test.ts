@@ -72,13 +72,13 @@ describeDatabases('re-driving lost work ($db)', ({ db }) => {
    */
   async function redrive(
     thresholdS: number,
-    options: { maxAttempts?: number; conductors?: ComputeTaskClient } = {},
+    options: { maxAttempts?: number; conductors?: ComputeTaskClient; cell?: Cell } = {},
   ): Promise<void> {
     const rt = cloud.runtime
     const rpc = rt.rpc()
     const redriver = new StalledWorkRedriver(
       api(),
-      localCell,
+      options.cell ?? localCell,
       (await taskManager(realScheduler())).scheduleAndBuild,
       options.conductors ?? new ComputeTaskClient(rpc),
       { thresholdS, serviceDownTimeS: 60, maxAttempts: options.maxAttempts ?? 3 },
@@ -131,6 +131,55 @@ describeDatabases('re-driving lost work ($db)', ({ db }) => {
     await cell().instances.update(id, { task_state: TaskState.DELETING })
     await redrive(0)
     await client.waitForGone([id])
+  })
+
+  it('sends an action its host never took (a pause, a reboot) to that host again, under the action’s request', async () => {
+    const [paused, rebooted] = await Promise.all([
+      client.createServer('lost-pause'),
+      client.createServer('lost-reboot'),
+    ])
+    await client.waitForStatus([paused, rebooted], 'ACTIVE')
+    // The API's part of each action, without its cast.
+    for (const [id, action, taskState] of [
+      [paused, 'pause', TaskState.PAUSING],
+      [rebooted, 'reboot', TaskState.REBOOTING_HARD],
+    ] as const) {
+      await cell().instances.update(id, { task_state: taskState }, [null])
+      await cell().actions.start({
+        action,
+        instance_uuid: id,
+        request_id: `req-${action}-${id}`,
+        user_id: 'demo',
+        project_id: 'demo',
+      })
+    }
+    await redrive(0)
+    await client.waitForStatus([paused], 'PAUSED')
+    await client.waitForStatus([rebooted], 'ACTIVE')
+    expect((await client.getServer(rebooted)).body.server['OS-EXT-STS:task_state']).toBeNull()
+    const [pause] = (await cell().actions.list(paused)) ?? []
+    const events = await cell().actions.events(pause!.id)
+    expect(events.map((e) => [e.event, e.result])).toEqual([['compute_pause_instance', 'Success']])
+  })
+
+  it('ends an action its host never carries out where it began: the task_state cleared, with a fault', async () => {
+    const id = await client.createServer('never-paused')
+    await client.waitForStatus([id], 'ACTIVE')
+    await cell().instances.update(id, { task_state: TaskState.PAUSING }, [null])
+    // A host that is up but never gets the message.
+    const dropping = { ...localCell, compute: { pauseInstance: async () => undefined } } as unknown as Cell
+    for (let pass = 0; pass < 2; pass++) await redrive(0, { maxAttempts: 2, cell: dropping })
+    expect((await cell().instances.get(id)).task_state).toBe(TaskState.PAUSING)
+    await redrive(0, { maxAttempts: 2, cell: dropping })
+    expect(await cell().instances.get(id)).toMatchObject({ vm_state: VmState.ACTIVE, task_state: null })
+    const faults = await cell()
+      .db.kysely.selectFrom('instance_faults')
+      .select('message')
+      .where('instance_uuid', '=', id)
+      .execute()
+    expect(faults.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^Action pausing of instance .* never completed on host compute\d: sent 3 times/),
+    ])
   })
 
   it('ends work that fails the same way every time: ERROR with a fault after redrive_max_attempts', async () => {

@@ -16,6 +16,7 @@ import type { Instance } from '../../src/objects/instance.js'
 import { forgetHub, hubFor, InProcessTransport } from '../../src/rpc/in-process/in-process-transport.js'
 import { Rpc } from '../../src/rpc/rpc.js'
 import { RpcVersionCapError } from '../../src/rpc/version-cap.js'
+import { SERVICE_VERSION } from '../../src/service/versions.js'
 import { makeContext } from '../../src/shared/context.js'
 import { createLogger } from '../../src/shared/logger.js'
 import { FakeDriver } from '../../src/virt/fake/fake-driver.js'
@@ -159,7 +160,7 @@ describe('a cloud with [upgrade_levels] compute = auto while an old compute is r
     try {
       await startCompute(atCap, { driver: driver() })
       const row = await (await cloud.runtime.localCell()).store.services.find('newcomer', 'nova-compute')
-      expect(row?.version).toBe(65)
+      expect(row?.version).toBe(SERVICE_VERSION)
     } finally {
       await atCap.close()
     }

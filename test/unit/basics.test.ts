@@ -1,4 +1,7 @@
-/** Small rules Nova operators rely on: config parsing, the up/down rule, microversions, statuses. */
+/**
+ * Small rules Nova operators rely on: config parsing, the up/down rule, microversions, statuses,
+ * the HTTP status of errors that crossed the bus.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -7,6 +10,8 @@ import { ApiVersion, requestedVersion, VersionNotSupported } from '../../src/api
 import { loadConfig } from '../../src/config/config.js'
 import { statusFromState } from '../../src/objects/states.js'
 import { isServiceUp } from '../../src/servicegroup/servicegroup.js'
+import { errorAnswer } from '../../src/shared/error-answer.js'
+import { errorFromRemote, InstancePasswordSetFailed } from '../../src/shared/errors.js'
 import { dbNow } from '../../src/shared/time.js'
 
 function conf(text: string): string {
@@ -91,6 +96,11 @@ describe('server status', () => {
     ['building', 'scheduling', 'BUILD'],
     ['active', null, 'ACTIVE'],
     ['active', 'rebooting_hard', 'HARD_REBOOT'],
+    ['active', 'reboot_started', 'REBOOT'],
+    ['active', 'updating_password', 'PASSWORD'],
+    ['active', 'powering-off', 'ACTIVE'],
+    ['paused', 'unpausing', 'PAUSED'],
+    ['suspended', 'resuming', 'SUSPENDED'],
     ['active', 'deleting', 'ACTIVE'],
     ['stopped', null, 'SHUTOFF'],
     ['resized', 'resize_reverting', 'REVERT_RESIZE'],
@@ -98,5 +108,30 @@ describe('server status', () => {
     ['nonsense', null, 'UNKNOWN'],
   ])('%s/%s is %s', (vm, task, status) => {
     expect(statusFromState(vm, task)).toBe(status)
+  })
+})
+
+describe('errors rebuilt from a remote failure', () => {
+  const wording = { internal: 'Unexpected API Error.', byStatus: {} }
+
+  it.each([
+    ['InstancePasswordSetFailed', 409],
+    ['ConsoleTypeUnavailable', 400],
+    ['InstanceNotFound', 404],
+    ['NotImplementedByDriver', 501],
+  ])('%s answers %i, with the remote message', (className, status) => {
+    const err = errorFromRemote(className, 'as the remote said it')
+    expect(errorAnswer(err, wording)).toEqual({ status, message: 'as the remote said it', unexpected: false })
+  })
+
+  it.each(['ApiError', 'SomethingUnknown'])('%s is a 500 of ours', (className) => {
+    expect(errorAnswer(errorFromRemote(className, 'boom'), wording)).toMatchObject({
+      status: 500,
+      unexpected: true,
+    })
+  })
+
+  it('keeps the class, for callers that catch it', () => {
+    expect(errorFromRemote('InstancePasswordSetFailed', 'x')).toBeInstanceOf(InstancePasswordSetFailed)
   })
 })

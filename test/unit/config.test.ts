@@ -51,6 +51,7 @@ describe('defaults', () => {
       max_concurrent_builds: 10,
       default_availability_zone: 'nova',
       update_resources_interval: 60,
+      shutdown_timeout: 60,
       sync_power_state_interval: 600,
       reserved_host_memory_mb: 512,
       reserved_host_disk_mb: 0,
@@ -105,6 +106,11 @@ describe('defaults', () => {
         aggregate_image_properties_isolation_separator: '.',
         image_properties_default_architecture: null,
       },
+      vnc: { enabled: true, novncproxy_base_url: 'http://127.0.0.1:6080/vnc_auto.html' },
+      spice: { enabled: false, html5proxy_base_url: 'http://127.0.0.1:6082/spice_auto.html' },
+      rdp: { enabled: false, html5_proxy_base_url: 'http://127.0.0.1:6083/' },
+      serial_console: { enabled: false, base_url: 'ws://127.0.0.1:6083/' },
+      mks: { enabled: false, mksproxy_base_url: 'http://127.0.0.1:6090/' },
       fake: { vcpus: 1000, memory_mb: 800000, local_gb: 600000, spawn_delay: 0, fail_build: false },
     })
   })

@@ -94,12 +94,26 @@ describe('version tables', () => {
     },
   )
 
-  it('compute is at 6.1: get_console_output 6.1, the rest in their 6.0 forms', () => {
-    expect(COMPUTE_RPC_VERSION).toBe('6.1')
+  it('compute is at 6.2: get_console_output 6.1, the single-host actions 6.2, the rest 6.0', () => {
+    expect(COMPUTE_RPC_VERSION).toBe('6.2')
     expect(COMPUTE_RPC_API.methods).toEqual({
       build_and_run_instance: '6.0',
       terminate_instance: '6.0',
       get_console_output: '6.1',
+      stop_instance: '6.2',
+      start_instance: '6.2',
+      reboot_instance: '6.2',
+      pause_instance: '6.2',
+      unpause_instance: '6.2',
+      suspend_instance: '6.2',
+      resume_instance: '6.2',
+      trigger_crash_dump: '6.2',
+      set_admin_password: '6.2',
+      get_vnc_console: '6.2',
+      get_spice_console: '6.2',
+      get_rdp_console: '6.2',
+      get_serial_console: '6.2',
+      get_mks_console: '6.2',
     })
   })
 
@@ -110,7 +124,7 @@ describe('version tables', () => {
     expect(last.serviceVersion).toBe(SERVICE_VERSION)
     // A compute RPC bump without a service version bump would leave `auto` unable to see it.
     expect(last.computeRpc).toBe(COMPUTE_RPC_VERSION)
-    expect(SERVICE_VERSION).toBe(65)
+    expect(SERVICE_VERSION).toBe(66)
   })
 })
 
@@ -156,6 +170,7 @@ describe('auto: from the oldest nova-compute to a compute RPC cap', () => {
   it('maps service versions through the history', () => {
     expect(autoComputeCap(64).version).toBe('6.0')
     expect(autoComputeCap(65).version).toBe('6.1')
+    expect(autoComputeCap(66).version).toBe('6.2')
     expect(autoComputeCap(64).origin).toBe(
       '[upgrade_levels] compute = auto: the oldest nova-compute is at service version 64',
     )
@@ -343,6 +358,29 @@ describe('what the client stubs send under a cap', () => {
       /Cannot send service_report_state to conductor: it needs RPC version 3.0/,
     )
     expect(transport.sent).toEqual([])
+  })
+
+  it('the single-host actions go out at 6.2; a cap below says so beforehand (supports) and refuses to send', async () => {
+    const { rpc, transport } = open()
+    const uncapped = new ComputeClient(rpc)
+    expect(await uncapped.supports('stop_instance')).toBe(true)
+    await uncapped.stopInstance(ctx, instance)
+    await uncapped.rebootInstance(ctx, instance, 'HARD')
+    expect(transport.sentFor('stop_instance')[0]).toMatchObject({
+      version: '6.2',
+      args: { clean_shutdown: true },
+    })
+    expect(transport.sentFor('reboot_instance')[0]).toMatchObject({
+      version: '6.2',
+      args: { reboot_type: 'HARD', block_device_info: null },
+    })
+    const old = new ComputeClient(rpc, capped('6.1'))
+    expect(await old.supports('stop_instance')).toBe(false)
+    expect(await old.supports('get_console_output')).toBe(true)
+    await expect(old.pauseInstance(ctx, instance)).rejects.toThrow(
+      /Cannot send pause_instance to compute: it needs RPC version 6.2, above the version cap 6.1/,
+    )
+    expect(transport.sentFor('pause_instance')).toEqual([])
   })
 
   it('a cap at or above every form changes nothing', async () => {

@@ -1,47 +1,47 @@
 /**
- * `POST /servers/{id}/action`: one route, one handler per action key. Life-cycle actions
- * (os-start, os-stop, reboot, …) join by adding their handler to `serverActions`.
+ * `POST /servers/{id}/action`: one route, one handler per action key (each family in
+ * `actions/`), and `POST /servers/{id}/remote-consoles` (2.6+).
  */
 import type { FastifyInstance } from 'fastify'
 import type { ComputeApi } from '../../compute-api/servers.js'
-import { type ActionHandler, actionRoute } from '../actions.js'
-import { validateGetConsoleOutput } from '../schemas/console-output.js'
+import type { ConsoleKind } from '../../objects/console.js'
+import { NotFound } from '../../shared/errors.js'
+import { actionRoute } from '../actions.js'
+import { validateCreateRemoteConsole } from '../schemas/remote-consoles.js'
+import { adminActions } from './actions/admin.js'
+import { consoleActions } from './actions/consoles.js'
+import { powerActions } from './actions/power.js'
+import type { ServerAction } from './actions/server-action.js'
 
-export type ServerActionParams = { server_id: string }
-export type ServerAction = ActionHandler<ServerActionParams>
-
-/** Nova still strips characters invalid in XML (controls but tab and newline) from console output. */
-function stripXmlInvalid(text: string): string {
-  let out = ''
-  for (const ch of text) {
-    const c = ch.charCodeAt(0)
-    if (c < 0x20 && c !== 0x09 && c !== 0x0a) continue
-    out += ch
-  }
-  return out
-}
-
-/** Nova's ConsoleOutputController: 200 `{"output": …}`, read by the instance's compute host. */
-function getConsoleOutput(compute: ComputeApi): ServerAction {
-  return {
-    async handle(request, body) {
-      const args = validateGetConsoleOutput(body)['os-getConsoleOutput']
-      const ctx = request.ctx
-      // Policy os_compute_api:os-console-output is the owner's or an admin's: get() already
-      // hides other projects' servers (404).
-      const instance = await compute.get(ctx, request.params.server_id)
-      const length = args.length ?? null
-      const output = await compute.getConsoleOutput(ctx, instance, length)
-      return { status: 200, body: { output: stripXmlInvalid(output) } }
-    },
-  }
-}
+export type { ServerAction, ServerActionParams } from './actions/server-action.js'
 
 /** Every server action, by its body key. */
 export function serverActions(compute: ComputeApi): Map<string, ServerAction> {
-  return new Map<string, ServerAction>([['os-getConsoleOutput', getConsoleOutput(compute)]])
+  return new Map<string, ServerAction>([
+    ...powerActions(compute),
+    ...adminActions(compute),
+    ...consoleActions(compute),
+  ])
 }
 
 export function serverActionRoutes(app: FastifyInstance, compute: ComputeApi): void {
-  actionRoute(app, '/servers/:server_id/action', serverActions(compute))
+  actionRoute(app, '/servers/:server_id/action', serverActions(compute), async (request) => {
+    await compute.get(request.ctx, request.params.server_id)
+  })
+
+  // Nova's RemoteConsolesController.create: 200 `{"remote_console": {protocol, type, url}}`.
+  app.post<{ Params: { server_id: string } }>('/servers/:server_id/remote-consoles', async (request) => {
+    if (!request.apiVersion.atLeast('2.6')) throw new NotFound('The resource could not be found.')
+    const body = validateCreateRemoteConsole(request.apiVersion)(request.body)
+    const { protocol, type } = body.remote_console
+    const server = await compute.locate(request.ctx, request.params.server_id)
+    const url = await compute.serverActions.consoles.remote(
+      request.ctx,
+      server,
+      protocol as ConsoleKind,
+      type,
+      'bad-request',
+    )
+    return { remote_console: { protocol, type, url } }
+  })
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Instance } from '../../objects/instance.js'
-import { instanceName } from '../../objects/instance.js'
+import { instanceName, SystemMetadataKey } from '../../objects/instance.js'
 import { PROGRESS_STATUSES, statusFromState } from '../../objects/states.js'
 import type { RequestContext } from '../../shared/context.js'
 import { isoMicros, isoSeconds } from '../../shared/time.js'
@@ -115,7 +115,7 @@ export function serverDetail(i: Instance, o: ViewOptions): Record<string, unknow
   }
   if (v.atLeast('2.16') && admin) body.host_status = i.host ? (o.hostStatus?.get(i.host) ?? 'UNKNOWN') : ''
   if (v.atLeast('2.9')) body.locked = i.locked
-  if (v.atLeast('2.73')) body.locked_reason = null
+  if (v.atLeast('2.73')) body.locked_reason = i.system_metadata[SystemMetadataKey.LOCKED_REASON] ?? null
   if (v.atLeast('2.19')) body.description = i.display_description
   if (v.atLeast('2.26')) body.tags = []
   if (v.atLeast('2.63')) body.trusted_image_certificates = null

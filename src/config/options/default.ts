@@ -97,6 +97,11 @@ export const defaultGroup = {
         default: 60,
         help: "Seconds between a compute host's refreshes of its resource usage (update_available_resource); 0 or less turns them off.",
       }),
+      shutdown_timeout: integer({
+        default: 60,
+        min: 0,
+        help: "Seconds a stop waits for the guest to shut down cleanly before the hypervisor forces it off (the fake driver's guests stop at once).",
+      }),
       sync_power_state_interval: integer({
         default: 600,
         help: "Seconds between a compute host's syncs of instance power states with the hypervisor; 0 or less turns them off.",

@@ -1,4 +1,5 @@
 import { apiGroups } from './api.js'
+import { consoleGroups } from './consoles.js'
 import { defaultGroup } from './default.js'
 import { fakeGroup } from './fake.js'
 import { messagingGroups } from './messaging.js'
@@ -11,6 +12,7 @@ export const registry = {
   ...apiGroups,
   ...messagingGroups,
   ...schedulerGroups,
+  ...consoleGroups,
   ...fakeGroup,
 } satisfies Record<string, OptionGroup>
 

@@ -57,7 +57,7 @@ export const messagingGroups = {
       redrive_threshold: integer({
         default: 60,
         min: 0,
-        help: 'Seconds a build request no conductor took, a build a host never started or a delete a host never finished stays unchanged before it is sent again; 0 turns the re-drive off.',
+        help: 'Seconds a build request no conductor took, a build a host never started, a delete a host never finished or an action (stop, reboot, pause, …) a host never took stays unchanged before it is sent again; 0 turns the re-drive off.',
       }),
       redrive_interval: integer({
         default: 30,
@@ -67,7 +67,7 @@ export const messagingGroups = {
       redrive_max_attempts: integer({
         default: 3,
         min: 1,
-        help: 'How many times the same work is re-driven; after that many, its server goes to ERROR.',
+        help: 'How many times the same work is re-driven; after that many, its server goes to ERROR (an action: its task_state is cleared).',
       }),
     },
   },

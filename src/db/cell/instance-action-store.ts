@@ -19,21 +19,27 @@ export class InstanceActionStore {
     return this.db.kysely
   }
 
-  /** Record that a request began an action on an instance (Nova's `action_start`). */
-  async start(a: {
-    action: string
-    instance_uuid: string
-    request_id: string
-    user_id: string | null
-    project_id: string | null
-  }): Promise<void> {
+  /**
+   * Record that a request began an action on an instance (Nova's `action_start`); `finished`
+   * for one done at once by the API itself (os-resetState: `action_start` then `finish`).
+   */
+  async start(
+    a: {
+      action: string
+      instance_uuid: string
+      request_id: string
+      user_id: string | null
+      project_id: string | null
+    },
+    { finished = false }: { finished?: boolean } = {},
+  ): Promise<void> {
     const now = dbNow()
     await this.k
       .insertInto('instance_actions')
       .values({
         ...a,
         start_time: now,
-        finish_time: null,
+        finish_time: finished ? now : null,
         message: null,
         created_at: now,
         updated_at: now,

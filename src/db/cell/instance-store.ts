@@ -8,12 +8,13 @@ import {
   type Transaction,
 } from 'kysely'
 import type { Flavor } from '../../objects/flavor.js'
-import type {
-  Instance,
-  InstanceFault,
-  InstanceUpdates,
-  NewFault,
-  NewInstance,
+import {
+  type Instance,
+  type InstanceFault,
+  type InstanceUpdates,
+  type NewFault,
+  type NewInstance,
+  SystemMetadataKey,
 } from '../../objects/instance.js'
 import {
   type InstancePageQuery,
@@ -27,6 +28,7 @@ import {
   InstanceNotFound,
   UnexpectedDeletingTaskStateError,
   UnexpectedTaskStateError,
+  UnexpectedVmStateError,
 } from '../../shared/errors.js'
 import { dbNow } from '../../shared/time.js'
 import type { Db } from '../connect.js'
@@ -34,7 +36,8 @@ import type { CellSchema, InstancesTable } from './schema.js'
 
 /** The state of instances whose work the conductor's re-drive looks for. */
 export interface StalledState {
-  readonly taskState: string
+  /** The task_state, or any of several. */
+  readonly taskState: string | readonly string[]
   readonly vmState?: string
 }
 
@@ -48,7 +51,9 @@ export interface StalledInstance {
 function stalledIn(eb: ExpressionBuilder<CellSchema, 'instances'>, state: StalledState, before: string) {
   return eb.and([
     eb('deleted', '=', 0),
-    eb('task_state', '=', state.taskState),
+    typeof state.taskState === 'string'
+      ? eb('task_state', '=', state.taskState)
+      : eb('task_state', 'in', [...state.taskState]),
     eb('updated_at', '<', before),
     ...(state.vmState ? [eb('vm_state', '=', state.vmState)] : []),
   ])
@@ -202,10 +207,17 @@ export class InstanceStore {
     if (Number(res.numUpdatedRows) > 0) return
     // Nothing matched: say why (gone, or another task got there first).
     const current = await this.get(uuid)
-    if (expectedTaskState) {
+    if (expectedTaskState && !expectedTaskState.includes(current.task_state)) {
       const Err =
         current.task_state === 'deleting' ? UnexpectedDeletingTaskStateError : UnexpectedTaskStateError
       throw new Err(uuid, expectedTaskState, current.task_state)
+    }
+    if (expectedVmState && current.vm_state !== expectedVmState) {
+      throw new UnexpectedVmStateError(uuid, expectedVmState, current.vm_state)
+    }
+    if (expectedTaskState) {
+      // It matched when read again: a change in between, which lost the race all the same.
+      throw new UnexpectedTaskStateError(uuid, expectedTaskState, current.task_state)
     }
   }
 
@@ -262,6 +274,42 @@ export class InstanceStore {
 
   async addFault(uuid: string, fault: NewFault): Promise<void> {
     await insertFault(this.k, uuid, fault)
+  }
+
+  /**
+   * Lock or unlock (Nova's `lock` / `unlock`): `locked_by` is `owner` or `admin`, or null to
+   * unlock; the reason goes into system metadata, whose other keys are kept. No task_state is
+   * compared: a lock may be taken whatever the server is doing.
+   */
+  async setLock(
+    uuid: string,
+    lock: { lockedBy: 'owner' | 'admin'; reason: string | null } | null,
+  ): Promise<void> {
+    await this.k.transaction().execute(async (tx) => {
+      let read = tx
+        .selectFrom('instances')
+        .select('system_metadata')
+        .where('uuid', '=', uuid)
+        .where('deleted', '=', 0)
+      // Read and write under the row's lock, so a concurrent change of other keys is not lost.
+      if (this.db.dialect !== 'sqlite') read = read.forUpdate()
+      const row = await read.executeTakeFirst()
+      if (!row) throw new InstanceNotFound(uuid)
+      const sysmeta = JSON.parse(row.system_metadata ?? '{}') as Record<string, string>
+      if (!lock) delete sysmeta[SystemMetadataKey.LOCKED_REASON]
+      else if (lock.reason) sysmeta[SystemMetadataKey.LOCKED_REASON] = lock.reason
+      await tx
+        .updateTable('instances')
+        .set({
+          locked: lock !== null,
+          locked_by: lock?.lockedBy ?? null,
+          system_metadata: JSON.stringify(sysmeta),
+          updated_at: dbNow(),
+        })
+        .where('uuid', '=', uuid)
+        .where('deleted', '=', 0)
+        .execute()
+    })
   }
 
   /**
@@ -365,6 +413,7 @@ const nullInstanceColumns = {
   launched_at: null,
   terminated_at: null,
   locked_by: null,
+  system_metadata: null,
   root_device_name: null,
 } as const
 
@@ -416,6 +465,7 @@ function toInstance(r: Selectable<InstancesTable>, fault: InstanceFault | null):
     progress: r.progress,
     locked: Boolean(r.locked),
     locked_by: r.locked_by,
+    system_metadata: JSON.parse(r.system_metadata ?? '{}') as Record<string, string>,
     root_device_name: r.root_device_name,
     launched_at: r.launched_at,
     terminated_at: r.terminated_at,

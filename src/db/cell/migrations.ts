@@ -196,4 +196,12 @@ export const cellMigrations: readonly VersionedMigration[] = [
         .execute()
     },
   },
+  {
+    // Nova's system metadata (the reason of a lock now; more keys with later actions), as the
+    // user's metadata is kept: one JSON object per instance.
+    name: '005_instance_system_metadata',
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('instances').addColumn('system_metadata', 'text').execute()
+    },
+  },
 ]

@@ -95,6 +95,8 @@ export interface InstancesTable {
   progress: number | null
   locked: boolean | number
   locked_by: string | null
+  /** JSON object of Nova's system metadata (null: none). */
+  system_metadata: string | null
   root_device_name: string | null
   launched_at: string | null
   terminated_at: string | null

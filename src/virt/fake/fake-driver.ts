@@ -1,6 +1,15 @@
 import type { Instance } from '../../objects/instance.js'
 import { PowerState } from '../../objects/states.js'
-import type { GuestInfo, HostResources, VirtDriver } from '../driver.js'
+import { InstanceNotFound, InstanceNotRunning } from '../../shared/errors.js'
+import type {
+  ConsoleEndpoint,
+  ConsoleKind,
+  GuestInfo,
+  HostResources,
+  PowerOffOptions,
+  RebootKind,
+  VirtDriver,
+} from '../driver.js'
 
 export interface FakeDriverOptions {
   readonly vcpus: number
@@ -15,12 +24,34 @@ export interface FakeDriverOptions {
 interface FakeGuest {
   readonly instance: Instance
   powerState: number
+  /** The last password set through the (pretend) guest agent. */
+  adminPassword?: string
+  crashDumps: number
 }
 
-/** Nova's FakeDriver: guests live in memory, so thousands of hosts fit in one process. */
+/** The guest operations a test may make fail once (`failNext`). */
+export type FakeOperation =
+  | 'powerOff'
+  | 'powerOn'
+  | 'reboot'
+  | 'pause'
+  | 'unpause'
+  | 'suspend'
+  | 'resume'
+  | 'setAdminPassword'
+  | 'triggerCrashDump'
+
+/**
+ * Nova's FakeDriver: guests live in memory, so thousands of hosts fit in one process. Each guest
+ * keeps its power state, moved by the operations as a hypervisor would move it, so compute's
+ * reports and its power-state sync see what a real host would show.
+ */
 export class FakeDriver implements VirtDriver {
   readonly type = 'fake'
+  /** Like libvirt's: no RDP (Nova's RDP consoles were Hyper-V's). */
+  readonly consoleKinds: ReadonlySet<ConsoleKind> = new Set<ConsoleKind>(['vnc', 'spice', 'serial', 'mks'])
   private readonly guests = new Map<string, FakeGuest>()
+  private readonly failures = new Map<FakeOperation, Error>()
   private host = ''
 
   constructor(private readonly options: FakeDriverOptions) {}
@@ -32,7 +63,7 @@ export class FakeDriver implements VirtDriver {
   async spawn(instance: Instance): Promise<void> {
     if (this.options.spawnDelayS > 0) await new Promise((r) => setTimeout(r, this.options.spawnDelayS * 1000))
     if (this.options.failBuild) throw new Error(`Fake host ${this.host} is configured to fail builds`)
-    this.guests.set(instance.uuid, { instance, powerState: PowerState.RUNNING })
+    this.guests.set(instance.uuid, { instance, powerState: PowerState.RUNNING, crashDumps: 0 })
   }
 
   async destroy(instance: Instance): Promise<void> {
@@ -46,6 +77,56 @@ export class FakeDriver implements VirtDriver {
 
   async listInstances(): Promise<string[]> {
     return [...this.guests.keys()]
+  }
+
+  async powerOff(instance: Instance, _options: PowerOffOptions): Promise<void> {
+    this.guest('powerOff', instance).powerState = PowerState.SHUTDOWN
+  }
+
+  async powerOn(instance: Instance): Promise<void> {
+    this.guest('powerOn', instance).powerState = PowerState.RUNNING
+  }
+
+  async reboot(instance: Instance, _kind: RebootKind): Promise<void> {
+    // As libvirt's: a soft reboot that cannot be done cleanly becomes a hard one; either ends running.
+    this.guest('reboot', instance).powerState = PowerState.RUNNING
+  }
+
+  async pause(instance: Instance): Promise<void> {
+    this.running('pause', instance).powerState = PowerState.PAUSED
+  }
+
+  async unpause(instance: Instance): Promise<void> {
+    const guest = this.guest('unpause', instance)
+    if (guest.powerState !== PowerState.PAUSED) throw new Error(`Fake guest ${instance.uuid} is not paused`)
+    guest.powerState = PowerState.RUNNING
+  }
+
+  async suspend(instance: Instance): Promise<void> {
+    this.running('suspend', instance).powerState = PowerState.SUSPENDED
+  }
+
+  async resume(instance: Instance): Promise<void> {
+    this.guest('resume', instance).powerState = PowerState.RUNNING
+  }
+
+  async setAdminPassword(instance: Instance, password: string): Promise<void> {
+    this.running('setAdminPassword', instance).adminPassword = password
+  }
+
+  async triggerCrashDump(instance: Instance): Promise<void> {
+    // An NMI reaches a paused guest too (libvirt takes any active domain).
+    const guest = this.guest('triggerCrashDump', instance)
+    if (guest.powerState !== PowerState.RUNNING && guest.powerState !== PowerState.PAUSED) {
+      throw new InstanceNotRunning(instance.uuid)
+    }
+    guest.crashDumps++
+  }
+
+  async getConsole(instance: Instance, kind: ConsoleKind): Promise<ConsoleEndpoint> {
+    this.known(instance)
+    // Nova's FakeDriver answers with these.
+    return { host: `fake${kind}console.com`, port: 6969, internalAccessPath: kind === 'vnc' ? 'FAKE' : null }
   }
 
   async getConsoleOutput(instance: Instance): Promise<string> {
@@ -82,7 +163,45 @@ export class FakeDriver implements VirtDriver {
     if (guest) guest.powerState = powerState
   }
 
+  /** Make the next call of `operation` fail with `error`, as a broken hypervisor would. */
+  failNext(operation: FakeOperation, error: Error = new Error(`Fake ${operation} failed`)): void {
+    this.failures.set(operation, error)
+  }
+
+  /** What the guest's agent was last told (undefined: no password set, or no such guest). */
+  adminPasswordOf(instanceUuid: string): string | undefined {
+    return this.guests.get(instanceUuid)?.adminPassword
+  }
+
+  /** How many crash dumps the guest was asked for. */
+  crashDumpsOf(instanceUuid: string): number {
+    return this.guests.get(instanceUuid)?.crashDumps ?? 0
+  }
+
   async cleanupHost(): Promise<void> {
     this.guests.clear()
+  }
+
+  private known(instance: Instance): FakeGuest {
+    const guest = this.guests.get(instance.uuid)
+    if (!guest) throw new InstanceNotFound(instance.uuid)
+    return guest
+  }
+
+  /** The guest an operation works on, after the failure a test asked for, if any. */
+  private guest(operation: FakeOperation, instance: Instance): FakeGuest {
+    const failure = this.failures.get(operation)
+    if (failure) {
+      this.failures.delete(operation)
+      throw failure
+    }
+    return this.known(instance)
+  }
+
+  /** As `guest`, for operations a hypervisor only does to a running guest. */
+  private running(operation: FakeOperation, instance: Instance): FakeGuest {
+    const guest = this.guest(operation, instance)
+    if (guest.powerState !== PowerState.RUNNING) throw new InstanceNotRunning(instance.uuid)
+    return guest
   }
 }
